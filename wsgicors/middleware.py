@@ -1,0 +1,106 @@
+"""The WSGI middleware: the only module that knows about ``environ`` and ``start_response``.
+
+One request: route the path to its rule (or pass through untouched), classify the request,
+answer a preflight from precomputed headers without calling the app, or call the app with a
+``start_response`` that strips app-set Access-Control-* headers, adds ours and merges ``Vary``.
+The app's iterable is returned untouched, so ``close()`` reaches it (PEP 3333).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from wsgicors._http import ENV_ACRH, ENV_ACRM, ENV_ACRPN, ENV_ORIGIN, for_log
+from wsgicors.policy import DEFAULT_CACHE_SIZE, Decision, Rule, compile_policy, rewrite_headers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["DECISION_KEY", "CORSMiddleware"]
+
+#: The ``environ`` key under which each request's :class:`~wsgicors.policy.Decision` is stored.
+DECISION_KEY = "wsgicors.decision"
+
+logger = logging.getLogger("wsgicors")
+_DEBUG = logging.DEBUG
+
+
+class CORSMiddleware:
+    """Wrap a WSGI *app* with CORS handling driven by an ordered list of rules.
+
+    :param app: any PEP 3333 application.
+    :param rules: :class:`~wsgicors.Rule` objects, tried in order; the first whose path matches
+        decides. Omit it to build one rule covering every path from *options*.
+    :param preflight_status: status of a successful preflight: 204 (default) or 200.
+    :param options: the keyword options of :class:`~wsgicors.Rule` (Starlette's names), used
+        only when *rules* is omitted: ``CORSMiddleware(app, allow_origins=[...])``.
+    :raises ConfigError: listing every problem in the configuration.
+    """
+
+    __slots__ = ("app", "policy", "route")
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        rules: Sequence[Rule] | None = None,
+        *,
+        preflight_status: int = 204,
+        **options: object,
+    ) -> None:
+        self.app = app
+        self.policy = compile_policy(
+            rules,
+            preflight_status=preflight_status,
+            cache_size=DEFAULT_CACHE_SIZE,
+            options=options,
+            stacklevel=3,
+        )
+        self.route = self.policy.route
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        rule, passed = self.route(environ.get("PATH_INFO", ""))
+        if rule is None:
+            _record(environ, passed)  # type: ignore[arg-type]
+            return self.app(environ, start_response)
+
+        origin: str | None = environ.get(ENV_ORIGIN)
+        if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
+            method: str | None = environ.get(ENV_ACRM)
+            if method is not None:
+                status, headers, decision = rule.preflight(
+                    origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, "")
+                )
+                _record(environ, decision)
+                start_response(status, list(headers))
+                return []
+
+        extra, decision = rule.actual(origin)
+        _record(environ, decision)
+        vary_origin = rule.vary_origin
+
+        def cors_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+        ) -> object:
+            return start_response(status, rewrite_headers(headers, extra, vary_origin), exc_info)
+
+        return self.app(environ, cors_start_response)  # type: ignore[arg-type]
+
+
+def _record(environ: WSGIEnvironment, decision: Decision) -> None:
+    environ[DECISION_KEY] = decision
+    if logger.isEnabledFor(_DEBUG):
+        # Every request-controlled value is escaped: no CR, LF or NUL reaches a log line.
+        logger.debug(
+            "%s %s %s origin=%s rule=%s allowed=%s reason=%s",
+            decision.kind,
+            for_log(environ.get("REQUEST_METHOD")),
+            for_log(environ.get("PATH_INFO", "")),
+            for_log(environ.get(ENV_ORIGIN)),
+            decision.rule or "-",
+            decision.allowed,
+            decision.reason,
+        )
