@@ -390,7 +390,7 @@ class CompiledRule:
         headers.append(self._preflight_vary)
         if self.preflight_status != 204:
             # RFC 9110 forbids Content-Length on 204; on 200 it keeps the connection reusable.
-            headers.append(("Content-Length", "0"))
+            headers.extend((("Content-Type", "text/plain"), ("Content-Length", "0")))
         return STATUS_LINES[self.preflight_status], tuple(headers), self._preflight_ok
 
     def preflight_cache_size(self) -> int:
@@ -849,8 +849,8 @@ def _check_shadowing(rules: list[CompiledRule], locations: list[str], out: _Coll
 
 def _rules_from_options(
     rules: object, options: Mapping[str, object], out: _Collector
-) -> tuple[list[tuple[str, Rule]], bool]:
-    """Return ``(location prefix, rule)`` pairs, and whether they came from the shorthand."""
+) -> list[tuple[str, object]]:
+    """Return ``(location prefix, rule)`` pairs; items that are not rules are checked later."""
     if rules is None:
         unknown = sorted(set(options) - {*RULE_OPTIONS, "path"})
         for key in unknown:
@@ -862,10 +862,10 @@ def _rules_from_options(
                 f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(RULE_OPTIONS)}",
             )
         if unknown:
-            return [], True
+            return []
         known = {key: value for key, value in options.items() if key != "path"}
         path = options.get("path", "*")
-        return [("", Rule(path, **known))], True  # type: ignore[arg-type]
+        return [("", Rule(path, **known))]  # type: ignore[arg-type]
     if options:
         out.error(
             ", ".join(sorted(options)),
@@ -875,21 +875,13 @@ def _rules_from_options(
         )
     if isinstance(rules, Rule):
         out.error("rules", "rules-type", "rules must be a list of Rule", "write rules=[Rule(...)]")
-        return [], False
-    pairs: list[tuple[str, Rule]] = []
-    for index, rule in enumerate(_as_list(rules, "rules", out)):
-        if isinstance(rule, Rule):
-            pairs.append((f"rules[{index}].", rule))
-        else:
-            out.error(
-                f"rules[{index}]",
-                "rules-type",
-                f"expected a Rule, got {type(rule).__name__}",
-                "write Rule('/api/*', allow_origins=[...])",
-            )
+        return []
+    pairs: list[tuple[str, object]] = [
+        (f"rules[{index}].", rule) for index, rule in enumerate(_as_list(rules, "rules", out))
+    ]
     if not pairs and not out.errors:
         out.warn("rules", "rules-empty", "no rules: every request passes through", "add a Rule")
-    return pairs, False
+    return pairs
 
 
 def compile_policy(
@@ -916,10 +908,18 @@ def compile_policy(
         status = 204
     else:
         status = int(preflight_status)
-    pairs, _ = _rules_from_options(rules, options or {}, out)
+    pairs = _rules_from_options(rules, options or {}, out)
     compiled: list[CompiledRule] = []
     locations: list[str] = []
     for index, (where, rule) in enumerate(pairs):
+        if not isinstance(rule, Rule):
+            out.error(
+                where[:-1],
+                "rules-type",
+                f"expected a Rule, got {type(rule).__name__}",
+                "write Rule('/api/*', allow_origins=[...])",
+            )
+            continue
         result = _compile_rule(
             rule, index=index, where=where, preflight_status=status, cache_size=cache_size, out=out
         )
