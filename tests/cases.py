@@ -44,6 +44,10 @@ DENY_FIRST = [
     Rule("*", allow_origins=["*"]),
 ]
 PAIR = ("Set-Cookie", "a=1")
+PRIVATE_NETWORK_VARY = (
+    "Vary",
+    PREFLIGHT_VARY[1] + ", Access-Control-Request-Private-Network",
+)
 
 CASES: list[Case] = [
     # --- SPEC 2: rules and paths ------------------------------------------------------------
@@ -611,11 +615,7 @@ CASES: list[Case] = [
         cors=[
             acao(APP),
             ("Access-Control-Allow-Private-Network", "true"),
-            (
-                "Vary",
-                "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
-                "Access-Control-Request-Private-Network",
-            ),
+            PRIVATE_NETWORK_VARY,
         ],
         app_called=False,
         kind="preflight",
@@ -628,11 +628,7 @@ CASES: list[Case] = [
         status=204,
         cors=[
             acao(APP),
-            (
-                "Vary",
-                "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
-                "Access-Control-Request-Private-Network",
-            ),
+            PRIVATE_NETWORK_VARY,
         ],
         app_called=False,
         kind="preflight",

@@ -118,8 +118,10 @@ def test_error_message_lists_value_location_and_fix() -> None:
     text = str(caught.value)
     assert text.splitlines() == [
         "invalid CORS configuration: 2 problems",
-        "  allow_origins[0]: origin 'https://app.example.com/' ends with a slash "
-        "[origin-trailing-slash]",
+        (
+            "  allow_origins[0]: origin 'https://app.example.com/' ends with a slash "
+            "[origin-trailing-slash]"
+        ),
         "    fix: write it as 'https://app.example.com': an origin never has a path",
         "  max_age: max_age -1 is outside 0..86400 [max-age-range]",
         "    fix: use seconds from 0 to 86400",
