@@ -208,13 +208,35 @@ def test_memory_stays_bounded_under_unique_origins_and_paths() -> None:
     tracemalloc.stop()
     growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     (compiled,) = middleware.policy.rules
-    assert middleware.route.cache_info().currsize == 4096  # type: ignore[attr-defined]
+    assert middleware.policy.route_cache_size() == 4096
     assert compiled.origins.cache_size() == 4096
     assert compiled.preflight_cache_size() == 4096
     # 10,000 more unique origins and paths after the caches filled: the caches only churn.
     # Replacing entries with slightly longer keys costs a few hundred KiB once; unbounded
     # caches would hold about 5 MiB more here.
     assert growth < 1024 * 1024
+
+
+def test_long_paths_and_header_lists_are_not_memoised() -> None:
+    middleware = CORSMiddleware(SpyApp(), allow_origins=[APP], allow_headers=["x"])
+    long_list = ",".join(["x"] * 600)
+    result = request(
+        middleware,
+        "OPTIONS",
+        "/" + "p" * 2000,
+        {
+            "Origin": APP,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": long_list,
+        },
+    )
+    assert result.status == "204 No Content"
+    assert result.get_all("Access-Control-Allow-Headers") == ["x"]
+    (compiled,) = middleware.policy.rules
+    assert compiled.preflight_cache_size() == 0
+    assert middleware.policy.route_cache_size() == 0
+    request(middleware, "GET", "/short", {"Origin": APP})
+    assert middleware.policy.route_cache_size() == 1
 
 
 def test_comma_flood_is_refused_before_parsing() -> None:

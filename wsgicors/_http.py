@@ -94,6 +94,9 @@ MAX_ORIGIN_LENGTH: Final = 300
 MAX_METHOD_LENGTH: Final = 64
 MAX_REQUEST_HEADERS_LENGTH: Final = 4096
 MAX_REQUEST_HEADER_NAMES: Final = 64
+# Longer paths and header lists are still answered, but not memoised: the LRUs bound the
+# number of entries, and this bounds the size of each.
+MAX_MEMO_KEY_LENGTH: Final = 1024
 
 # Default ports (WHATWG URL "special schemes"); a serialized origin never spells them out.
 DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}

@@ -32,6 +32,7 @@ from wsgicors._http import (
     FORBIDDEN_METHODS,
     FORBIDDEN_RESPONSE_HEADERS,
     MAX_AGE_LIMIT,
+    MAX_MEMO_KEY_LENGTH,
     MAX_METHOD_LENGTH,
     MAX_ORIGIN_LENGTH,
     MAX_REQUEST_HEADER_NAMES,
@@ -325,12 +326,12 @@ class CompiledRule:
     ) -> PreflightAnswer:
         """Answer a preflight: ``(status line, headers, decision)``.
 
-        Answers are memoised per rule; oversized inputs are refused without touching the memo.
+        Answers are memoised per rule; oversized inputs are answered without touching the memo.
         """
         if (
             len(origin) > MAX_ORIGIN_LENGTH
             or len(method) > MAX_METHOD_LENGTH
-            or len(request_headers) > MAX_REQUEST_HEADERS_LENGTH
+            or len(request_headers) > MAX_MEMO_KEY_LENGTH
             or len(private_network) > MAX_METHOD_LENGTH
         ):
             return self._decide_preflight(origin, method, request_headers, private_network)
@@ -411,16 +412,26 @@ def _has_dot_segment(path: str) -> bool:
 class Policy:
     """An immutable, compiled list of rules. Routing a path is memoised in a bounded LRU."""
 
-    __slots__ = ("route", "rules")
+    __slots__ = ("_memo", "rules")
 
     def __init__(self, rules: tuple[CompiledRule, ...], cache_size: int) -> None:
         self.rules = rules
-        self.route: Callable[[str], tuple[CompiledRule | None, Decision | None]] = lru_cache(
-            maxsize=cache_size
-        )(self._route)
+        self._memo = lru_cache(maxsize=cache_size)(self._route)
+
+    def route(self, path: str) -> tuple[CompiledRule | None, Decision | None]:
+        """Return the first rule whose path matches, or ``None`` and the pass-through reason.
+
+        Paths up to ``MAX_MEMO_KEY_LENGTH`` characters are memoised.
+        """
+        if len(path) > MAX_MEMO_KEY_LENGTH:
+            return self._route(path)
+        return self._memo(path)
+
+    def route_cache_size(self) -> int:
+        """Number of memoised routes (bounded by the cache size)."""
+        return self._memo.cache_info().currsize
 
     def _route(self, path: str) -> tuple[CompiledRule | None, Decision | None]:
-        """Return the first rule whose path matches, or ``None`` and the pass-through reason."""
         # A "." or ".." segment may be normalised away by the app or a proxy, so a rule written
         # for one path could be bypassed or misapplied: fail closed (SPEC section 2).
         if _has_dot_segment(path):
