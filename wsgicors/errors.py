@@ -24,15 +24,22 @@ class Problem:
     :param code: a stable identifier for the kind of problem, such as ``origin-path``.
     :param message: what is wrong, naming the offending value.
     :param hint: how to fix it.
+    :param source: the configuration file it is in, if any.
+    :param line: the line in that file, where the format allows finding it.
     """
 
     location: str
     code: str
     message: str
     hint: str
+    source: str = ""
+    line: int | None = None
 
     def __str__(self) -> str:
         where = self.location or "configuration"
+        if self.source:
+            line = "" if self.line is None else f":{self.line}"
+            where = f"{self.source}{line}: {where}"
         return f"{where}: {self.message} [{self.code}]\n    fix: {self.hint}"
 
 

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from wsgicors.config import ConfigSource
+    from wsgicors.policy import Policy
+
 __all__ = ["DECISION_KEY", "CORSMiddleware"]
 
 #: The ``environ`` key under which each request's :class:`~wsgicors.policy.Decision` is stored.
@@ -60,6 +63,27 @@ class CORSMiddleware:
             stacklevel=3,
         )
         self.route = self.policy.route
+
+    @classmethod
+    def from_config(cls, app: WSGIApplication, source: ConfigSource) -> CORSMiddleware:
+        """Wrap *app* with the policy in *source*: a ``.toml``, ``.json`` or ``.ini`` file, or
+        a Mapping with the same keys.
+
+        :raises ConfigError: listing every problem, with file, line and location.
+        """
+        # Imported here so that file loading stays out of the request path's imports.
+        from wsgicors.config import load_policy  # noqa: PLC0415
+
+        return cls.with_policy(app, load_policy(source, stacklevel=3))
+
+    @classmethod
+    def with_policy(cls, app: WSGIApplication, policy: Policy) -> CORSMiddleware:
+        """Wrap *app* with an already compiled *policy* (shared by the loaders)."""
+        middleware = cls.__new__(cls)
+        middleware.app = app
+        middleware.policy = policy
+        middleware.route = policy.route
+        return middleware
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         rule, passed = self.route(environ.get("PATH_INFO", ""))

@@ -1,0 +1,52 @@
+"""Serve any WSGI app wrapped by a config file, without writing Python.
+
+For gunicorn, whose app argument may call a factory with literal arguments::
+
+    gunicorn 'wsgicors.serve:wrap("myproject.wsgi:application", "cors.toml")'
+
+A bad configuration prints its problem list and stops the boot.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import TYPE_CHECKING
+
+from wsgicors.errors import ConfigError
+from wsgicors.middleware import CORSMiddleware
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+__all__ = ["AppImportError", "import_app", "wrap"]
+
+
+class AppImportError(ImportError):
+    """The ``module:attribute`` given as the app could not be imported or is not callable."""
+
+
+def import_app(target: str) -> WSGIApplication:
+    """Import ``module:attribute`` (the attribute defaults to ``application``)."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        obj: object = importlib.import_module(module_name)
+    except ImportError as error:
+        raise AppImportError(f"cannot import {module_name!r}: {error}") from error
+    for part in (attribute or "application").split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AppImportError(f"{module_name!r} has no attribute {attribute!r}") from None
+    if not callable(obj):
+        raise AppImportError(f"{target!r} is not a WSGI application (not callable)")
+    return obj
+
+
+def wrap(app: str, config: str) -> CORSMiddleware:
+    """Return the app named ``module:attribute``, wrapped by the policy in the *config* file."""
+    try:
+        return CORSMiddleware.from_config(import_app(app), config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        raise
