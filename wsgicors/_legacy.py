@@ -69,6 +69,7 @@ def _policy_settings(
                     f"{name}_credentials",
                 )
             )
+            del settings["allow_credentials"]  # reported above; do not report it twice
         # Without credentials, echoing any origin and answering '*' grant the same access.
         origins = ["*"]
     else:
@@ -162,11 +163,7 @@ def _origins(settings: Mapping[str, object]) -> list[str]:
 def _suggestion(settings: Mapping[str, object]) -> str:
     lines = ["[filter:cors]", "use = egg:wsgicors-ng#cors"]
     for key, value in settings.items():
-        if isinstance(value, list):
-            text = " ".join(str(item) for item in value)
-        elif isinstance(value, bool):
-            text = "true" if value else "false"
-        else:
-            text = str(value)
+        # Booleans print as PasteDeploy spells them ("true"); numbers as they are.
+        text = " ".join(map(str, value)) if isinstance(value, list) else str(value).lower()
         lines.append(f"{key} = {text}")
     return "\n".join(lines)

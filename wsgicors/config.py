@@ -57,6 +57,8 @@ _BOOL_KEYS: Final = frozenset(
 _INT_KEYS: Final = frozenset({"max_age", "preflight_status"})
 _TRUE: Final = frozenset({"true", "yes", "on", "1"})
 _FALSE: Final = frozenset({"false", "no", "off", "0"})
+# A string that failed to convert; its key is left out after the problem is reported.
+_INVALID: Final = object()
 # A placeholder for a rule that could not be built, so later rules keep their index.
 _PLACEHOLDER: Final = Rule("/", deny=True)
 
@@ -92,15 +94,18 @@ def load_policy(source: ConfigSource, *, stacklevel: int = 2) -> Policy:
         ) from None
     data: object
     locate: Locate | None = None
+    pending: list[Problem] = []
     if suffix in {".ini", ".cfg"}:
-        data = _parse_ini(text, name)
+        data = _parse_ini(text, name, pending)
         locate = _line_finder(text, r"\[\s*rule:", INI_SECTION)
     elif suffix == ".toml":
         data = _parse_toml(text, name)
         locate = _line_finder(text, r"\[\[\s*rules\s*\]\]", None)
     else:
         data = _parse_json(text, name)
-    return policy_from_mapping(data, source=name, locate=locate, stacklevel=stacklevel + 1)
+    return policy_from_mapping(
+        data, source=name, locate=locate, pending=pending, stacklevel=stacklevel + 1
+    )
 
 
 def policy_from_strings(
@@ -112,7 +117,7 @@ def policy_from_strings(
     are ``true``/``false`` (or yes/no, on/off, 1/0); integers are decimal.
     """
     problems: list[Problem] = []
-    data = {key: _convert_string(key, value, key, problems) for key, value in values.items()}
+    data = _convert_strings(values, "", problems)
     return policy_from_mapping(data, source=source, pending=problems, stacklevel=stacklevel + 1)
 
 
@@ -289,8 +294,18 @@ def _unknown_key(location: str, key: str, known: tuple[str, ...]) -> Problem:
     )
 
 
+def _convert_strings(
+    values: Mapping[str, str], prefix: str, problems: list[Problem]
+) -> dict[str, object]:
+    """Convert INI / PasteDeploy strings to the schema's types; drop the ones that fail."""
+    converted = {
+        key: _convert_string(key, value, prefix + key, problems) for key, value in values.items()
+    }
+    return {key: value for key, value in converted.items() if value is not _INVALID}
+
+
 def _convert_string(key: str, value: str, location: str, problems: list[Problem]) -> object:
-    """Convert one INI / PasteDeploy string to the schema's type for *key*."""
+    """Convert one string to the schema's type for *key*, or report it and return _INVALID."""
     text = value.strip()
     if key in _LIST_KEYS:
         separators = r"\s+" if key == "allow_origin_regex" else r"[\s,]+"
@@ -303,7 +318,7 @@ def _convert_string(key: str, value: str, location: str, problems: list[Problem]
         problems.append(
             Problem(location, "type-bool", f"expected true or false, got {value!r}", "write true")
         )
-        return False
+        return _INVALID
     if key in _INT_KEYS:
         try:
             return int(text)
@@ -313,7 +328,7 @@ def _convert_string(key: str, value: str, location: str, problems: list[Problem]
                     location, "type-int", f"expected a whole number, got {value!r}", "write 600"
                 )
             )
-            return None
+            return _INVALID
     return text
 
 
@@ -338,7 +353,8 @@ def _parse_json(text: str, source: str) -> object:
         raise _syntax_error(source, error.lineno, error.msg) from None
 
 
-def _parse_ini(text: str, source: str) -> dict[str, object]:
+def _parse_ini(text: str, source: str, problems: list[Problem]) -> dict[str, object]:
+    """Parse INI text into the schema's mapping; conversion problems go to *problems*."""
     parser = configparser.ConfigParser(interpolation=None, strict=True, default_section="\0")
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
@@ -346,20 +362,15 @@ def _parse_ini(text: str, source: str) -> dict[str, object]:
     except configparser.Error as error:
         line = getattr(error, "lineno", None)
         raise _syntax_error(source, line, str(error).splitlines()[0]) from None
-    problems: list[Problem] = []
     data: dict[str, object] = {}
     rules: list[object] = []
     for section in parser.sections():
         values = parser[section]
         if section == INI_SECTION:
-            for key, value in values.items():
-                data[key] = _convert_string(key, value, key, problems)
+            data.update(_convert_strings(values, "", problems))
         elif section.startswith("rule:"):
             where = f"rules[{len(rules)}]"
-            rule = {
-                key: _convert_string(key, value, f"{where}.{key}", problems)
-                for key, value in values.items()
-            }
+            rule = _convert_strings(values, f"{where}.", problems)
             rule.setdefault("name", section[len("rule:") :].strip())
             rules.append(rule)
         else:
@@ -369,13 +380,10 @@ def _parse_ini(text: str, source: str) -> dict[str, object]:
                     "config-unknown-section",
                     f"unknown section [{section}]",
                     f"use [{INI_SECTION}] for options and [rule:NAME] for each rule",
-                    source=source,
                 )
             )
     if rules:
         data["rules"] = rules
-    if problems:
-        raise ConfigError(problems)
     return data
 
 

@@ -66,8 +66,8 @@ def _legacy_policy(local_conf: Mapping[str, str], source: str) -> Policy:
         policy = policy_from_mapping(settings, source=source, pending=problems, stacklevel=5)
     except ConfigError as error:
         # Point problems found in the translated rule back at the old keys.
-        first = re.split(r"[\s,]+", local_conf["policy"].strip())[0]
-        renamed = {new: f"{first}_{old}" for old, new in names.items()}
+        first = next(iter(re.findall(r"[^\s,]+", local_conf["policy"])), None)
+        renamed = {new: f"{first}_{old}" for old, new in names.items()} if first else {}
         raise ConfigError(
             Problem(
                 _rename(problem.location, renamed),
