@@ -11,7 +11,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from wsgicors._http import ENV_ACRH, ENV_ACRM, ENV_ACRPN, ENV_ORIGIN, for_log
+from wsgicors._http import (
+    ENV_ACRH,
+    ENV_ACRM,
+    ENV_ACRPN,
+    ENV_ORIGIN,
+    MAX_MEMO_KEY_LENGTH,
+    MAX_ORIGIN_LENGTH,
+    for_log,
+)
 from wsgicors.policy import DEFAULT_CACHE_SIZE, Decision, Rule, compile_policy, rewrite_headers
 
 if TYPE_CHECKING:
@@ -30,6 +38,7 @@ DECISION_KEY = "wsgicors.decision"
 
 logger = logging.getLogger("wsgicors")
 _DEBUG = logging.DEBUG
+_debug_enabled = logger.isEnabledFor
 
 
 class CORSMiddleware:
@@ -44,7 +53,7 @@ class CORSMiddleware:
     :raises ConfigError: listing every problem in the configuration.
     """
 
-    __slots__ = ("app", "policy", "route")
+    __slots__ = ("_memo_route", "_route", "app", "policy")
 
     def __init__(
         self,
@@ -62,7 +71,8 @@ class CORSMiddleware:
             options=options,
             stacklevel=3,
         )
-        self.route = self.policy.route
+        self._memo_route = self.policy.memo_route
+        self._route = self.policy.route
 
     @classmethod
     def from_config(cls, app: WSGIApplication, source: ConfigSource) -> CORSMiddleware:
@@ -82,49 +92,72 @@ class CORSMiddleware:
         middleware = cls.__new__(cls)
         middleware.app = app
         middleware.policy = policy
-        middleware.route = policy.route
+        middleware._memo_route = policy.memo_route
+        middleware._route = policy.route
         return middleware
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        rule, passed = self.route(environ.get("PATH_INFO", ""))
+        # The hot path: every lookup here is a dict, set or LRU hit on precomputed values.
+        path: str = environ.get("PATH_INFO", "")
+        rule, passed = (
+            self._memo_route(path) if len(path) <= MAX_MEMO_KEY_LENGTH else self._route(path)
+        )
         if rule is None:
-            _record(environ, passed)  # type: ignore[arg-type]
+            environ[DECISION_KEY] = passed
+            if _debug_enabled(_DEBUG):
+                _log(environ, passed)  # type: ignore[arg-type]
             return self.app(environ, start_response)
 
         origin: str | None = environ.get(ENV_ORIGIN)
         if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
             method: str | None = environ.get(ENV_ACRM)
             if method is not None:
-                status, headers, decision = rule.preflight(
-                    origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, "")
-                )
-                _record(environ, decision)
+                request_headers: str = environ.get(ENV_ACRH, "")
+                private_network: str = environ.get(ENV_ACRPN, "")
+                size = len(origin) + len(method) + len(request_headers) + len(private_network)
+                status, headers, decision = (
+                    rule.preflight if size <= MAX_MEMO_KEY_LENGTH else rule.decide_preflight
+                )(origin, method, request_headers, private_network)
+                environ[DECISION_KEY] = decision
+                if _debug_enabled(_DEBUG):
+                    _log(environ, decision)
                 start_response(status, list(headers))
                 return []
 
-        extra, decision = rule.actual(origin)
-        _record(environ, decision)
-        vary_origin = rule.vary_origin
+        tail, extra, decision = (
+            rule.actual
+            if origin is None or len(origin) <= MAX_ORIGIN_LENGTH
+            else rule.decide_actual
+        )(origin)
+        environ[DECISION_KEY] = decision
+        if _debug_enabled(_DEBUG):
+            _log(environ, decision)
 
         def cors_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
         ) -> object:
-            return start_response(status, rewrite_headers(headers, extra, vary_origin), exc_info)
+            # Only a name starting with "a" or "v" can be Access-Control-* or Vary; without
+            # one, the precomputed tail is simply appended (an empty name takes the full way).
+            for name, _ in headers:
+                if name[:1] in "aAvV":
+                    headers = rewrite_headers(headers, extra, rule.vary_origin)
+                    break
+            else:
+                headers = [*headers, *tail]
+            return start_response(status, headers, exc_info)
 
         return self.app(environ, cors_start_response)  # type: ignore[arg-type]
 
 
-def _record(environ: WSGIEnvironment, decision: Decision) -> None:
-    environ[DECISION_KEY] = decision
-    if logger.isEnabledFor(_DEBUG):
-        # Every request-controlled value is escaped: no CR, LF or NUL reaches a log line.
-        logger.debug(
-            "%s %s %s origin=%s rule=%s allowed=%s reason=%s",
-            decision.kind,
-            for_log(environ.get("REQUEST_METHOD")),
-            for_log(environ.get("PATH_INFO", "")),
-            for_log(environ.get(ENV_ORIGIN)),
-            decision.rule or "-",
-            decision.allowed,
-            decision.reason,
-        )
+def _log(environ: WSGIEnvironment, decision: Decision) -> None:
+    # Every request-controlled value is escaped: no CR, LF or NUL reaches a log line.
+    logger.debug(
+        "%s %s %s origin=%s rule=%s allowed=%s reason=%s",
+        decision.kind,
+        for_log(environ.get("REQUEST_METHOD")),
+        for_log(environ.get("PATH_INFO", "")),
+        for_log(environ.get(ENV_ORIGIN)),
+        decision.rule or "-",
+        decision.allowed,
+        decision.reason,
+    )

@@ -32,7 +32,6 @@ from wsgicors._http import (
     FORBIDDEN_METHODS,
     FORBIDDEN_RESPONSE_HEADERS,
     MAX_AGE_LIMIT,
-    MAX_MEMO_KEY_LENGTH,
     MAX_METHOD_LENGTH,
     MAX_ORIGIN_LENGTH,
     MAX_REQUEST_HEADER_NAMES,
@@ -139,10 +138,12 @@ class Decision:
 
 
 PreflightAnswer = tuple[str, tuple[Header, ...], Decision]
+ActualAnswer = tuple[tuple[Header, ...], tuple[Header, ...], Decision]
+_VARY_ORIGIN: Final = (VARY, "Origin")
 
 
 def rewrite_headers(
-    headers: Iterable[Header], extra: tuple[Header, ...], vary_origin: bool
+    headers: list[Header], extra: tuple[Header, ...], vary_origin: bool
 ) -> list[Header]:
     """Return the app's *headers* with its Access-Control-* headers removed and *extra* added.
 
@@ -166,7 +167,7 @@ def rewrite_headers(
         result.append(header)
     if not vary_done:
         if vary_index < 0:
-            result.append((VARY, "Origin"))
+            result.append(_VARY_ORIGIN)
         else:
             name, value = result[vary_index]
             result[vary_index] = (name, f"{value}, Origin" if value.strip() else "Origin")
@@ -200,7 +201,6 @@ class CompiledRule:
     __slots__ = (
         "_actual_allowed",
         "_allowed_extra",
-        "_answer_preflight",
         "_cors_refused",
         "_deny_actual",
         "_deny_non_cors",
@@ -214,6 +214,7 @@ class CompiledRule:
         "_wildcard_actual",
         "_wildcard_headers",
         "_wildcard_non_cors",
+        "actual",
         "any_header",
         "any_method",
         "deny",
@@ -225,6 +226,7 @@ class CompiledRule:
         "path_kind",
         "path_pattern",
         "path_text",
+        "preflight",
         "preflight_status",
         "private_network",
         "vary_origin",
@@ -303,10 +305,21 @@ class CompiledRule:
         deny_reason = "deny rule: CORS is disabled on this path"
         self._deny_actual = Decision(label, "actual", False, deny_reason)
         self._deny_non_cors = Decision(label, "non-cors", None, deny_reason)
-        self._answer_preflight = lru_cache(maxsize=cache_size)(self._decide_preflight)
+        #: :meth:`decide_actual` and :meth:`decide_preflight`, memoised in bounded LRUs.
+        #: Callers keep oversized inputs out of them.
+        self.actual = lru_cache(maxsize=cache_size)(self.decide_actual)
+        self.preflight = lru_cache(maxsize=cache_size)(self.decide_preflight)
 
-    def actual(self, origin: str | None) -> tuple[tuple[Header, ...], Decision]:
-        """Decide a non-preflight request: the headers to add and the decision."""
+    def decide_actual(self, origin: str | None) -> ActualAnswer:
+        """Decide a non-preflight request.
+
+        :returns: the headers to append when the app sent no Access-Control-* or Vary header
+            (``Vary: Origin`` included), the headers to add otherwise, and the decision.
+        """
+        extra, decision = self._decide_actual(origin)
+        return ((_VARY_ORIGIN, *extra) if self.vary_origin else extra), extra, decision
+
+    def _decide_actual(self, origin: str | None) -> tuple[tuple[Header, ...], Decision]:
         if self.deny:
             return (), (self._deny_non_cors if origin is None else self._deny_actual)
         if self.wildcard:
@@ -321,29 +334,15 @@ class CompiledRule:
             return (), self._cors_refused
         return (), self._malformed
 
-    def preflight(
-        self, origin: str, method: str, request_headers: str, private_network: str
-    ) -> PreflightAnswer:
-        """Answer a preflight: ``(status line, headers, decision)``.
-
-        Answers are memoised per rule; oversized inputs are answered without touching the memo.
-        """
-        if (
-            len(origin) > MAX_ORIGIN_LENGTH
-            or len(method) > MAX_METHOD_LENGTH
-            or len(request_headers) > MAX_MEMO_KEY_LENGTH
-            or len(private_network) > MAX_METHOD_LENGTH
-        ):
-            return self._decide_preflight(origin, method, request_headers, private_network)
-        return self._answer_preflight(origin, method, request_headers, private_network)
-
     def _refuse(self, reason: str) -> PreflightAnswer:
         decision = Decision(self.label, "preflight", False, reason)
         return STATUS_LINES[403], self._refused_headers, decision
 
-    def _decide_preflight(
+    def decide_preflight(
         self, origin: str, method: str, request_headers: str, private_network: str
     ) -> PreflightAnswer:
+        """Answer a preflight: ``(status line, headers, decision)``. Hostile sizes are capped
+        here, before any parsing."""
         if self.deny:
             return self._refuse(self._deny_actual.reason)
         if len(origin) > MAX_ORIGIN_LENGTH:
@@ -396,7 +395,7 @@ class CompiledRule:
 
     def preflight_cache_size(self) -> int:
         """Number of memoised preflight answers (bounded by the cache size)."""
-        return self._answer_preflight.cache_info().currsize
+        return self.preflight.cache_info().currsize
 
 
 _NO_RULE = Decision(None, "pass-through", None, "no rule matches this path")
@@ -412,26 +411,19 @@ def _has_dot_segment(path: str) -> bool:
 class Policy:
     """An immutable, compiled list of rules. Routing a path is memoised in a bounded LRU."""
 
-    __slots__ = ("_memo", "rules")
+    __slots__ = ("memo_route", "rules")
 
     def __init__(self, rules: tuple[CompiledRule, ...], cache_size: int) -> None:
         self.rules = rules
-        self._memo = lru_cache(maxsize=cache_size)(self._route)
-
-    def route(self, path: str) -> tuple[CompiledRule | None, Decision | None]:
-        """Return the first rule whose path matches, or ``None`` and the pass-through reason.
-
-        Paths up to ``MAX_MEMO_KEY_LENGTH`` characters are memoised.
-        """
-        if len(path) > MAX_MEMO_KEY_LENGTH:
-            return self._route(path)
-        return self._memo(path)
+        #: :meth:`route` memoised in a bounded LRU; callers keep long paths out of it.
+        self.memo_route = lru_cache(maxsize=cache_size)(self.route)
 
     def route_cache_size(self) -> int:
         """Number of memoised routes (bounded by the cache size)."""
-        return self._memo.cache_info().currsize
+        return self.memo_route.cache_info().currsize
 
-    def _route(self, path: str) -> tuple[CompiledRule | None, Decision | None]:
+    def route(self, path: str) -> tuple[CompiledRule | None, Decision | None]:
+        """Return the first rule whose path matches, or ``None`` and the pass-through reason."""
         # A "." or ".." segment may be normalised away by the app or a proxy, so a rule written
         # for one path could be bypassed or misapplied: fail closed (SPEC section 2).
         if _has_dot_segment(path):
