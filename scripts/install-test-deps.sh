@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+# chromium: the browser suite; wrk: the load generator of the benchmark smoke run.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium wrk >/dev/null
 fi
 python -m pip install --quiet -e '.[dev]'

@@ -209,7 +209,7 @@ def test_memory_stays_bounded_under_unique_origins_and_paths() -> None:
     growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     (compiled,) = middleware.policy.rules
     assert middleware.policy.route_cache_size() == 4096
-    assert compiled.origins.cache_size() == 4096
+    assert compiled.actual_cache_size() == 4096
     assert compiled.preflight_cache_size() == 4096
     # 10,000 more unique origins and paths after the caches filled: the caches only churn.
     # Replacing entries with slightly longer keys costs a few hundred KiB once; unbounded

@@ -7,7 +7,7 @@ refused and never reflected.
 
 Allowed origins are configured as exact strings, ``*``, ``null``, globs (``*`` as the leading
 DNS labels or as the port) and full-match regexes. Globs compile to one anchored pattern per
-rule; exact entries are a set lookup; pattern results are memoised in a bounded LRU.
+rule; exact entries are a set lookup.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Final
 
 from wsgicors._http import DEFAULT_PORTS, MAX_ORIGIN_LENGTH
@@ -349,12 +348,11 @@ class OriginMatcher:
     """Decides whether a request ``Origin`` is allowed by one rule.
 
     Exact entries (and ``null`` when listed) are a set lookup. ``*`` accepts any serialized
-    origin. Globs and regexes run only on serialized origins other than ``null``, and their
-    answers are memoised in an LRU of *cache_size* entries, so attacker-chosen origins cost
-    bounded memory.
+    origin. Globs and regexes run only on serialized origins other than ``null``. Answers are
+    not memoised here: the rule memoises whole decisions, so this runs once per new origin.
     """
 
-    __slots__ = ("_match_patterns", "any_origin", "exact", "patterns")
+    __slots__ = ("any_origin", "exact", "patterns")
 
     def __init__(
         self,
@@ -362,12 +360,10 @@ class OriginMatcher:
         patterns: tuple[re.Pattern[str], ...],
         *,
         any_origin: bool,
-        cache_size: int,
     ) -> None:
         self.exact = exact
         self.patterns = patterns
         self.any_origin = any_origin
-        self._match_patterns = lru_cache(maxsize=cache_size)(self._match_patterns_uncached)
 
     def allows(self, origin: str) -> bool:
         """Return whether the request *origin* is allowed."""
@@ -375,15 +371,6 @@ class OriginMatcher:
             return True
         if self.any_origin:
             return is_serialized_origin(origin)
-        if not self.patterns or len(origin) > MAX_ORIGIN_LENGTH:
-            return False
-        return self._match_patterns(origin)
-
-    def _match_patterns_uncached(self, origin: str) -> bool:
-        if origin == NULL or not is_serialized_origin(origin):
+        if not self.patterns or origin == NULL or not is_serialized_origin(origin):
             return False
         return any(pattern.fullmatch(origin) for pattern in self.patterns)
-
-    def cache_size(self) -> int:
-        """Number of memoised pattern answers (bounded by *cache_size*)."""
-        return self._match_patterns.cache_info().currsize

@@ -397,6 +397,10 @@ class CompiledRule:
         """Number of memoised preflight answers (bounded by the cache size)."""
         return self.preflight.cache_info().currsize
 
+    def actual_cache_size(self) -> int:
+        """Number of memoised actual-request answers (bounded by the cache size)."""
+        return self.actual.cache_info().currsize
+
 
 _NO_RULE = Decision(None, "pass-through", None, "no rule matches this path")
 _DOT_SEGMENT = Decision(None, "pass-through", None, "path has a '.' or '..' segment")
@@ -797,7 +801,6 @@ def _compile_rule(
         frozenset(entry.text for _, entry in entries if entry.kind in {"exact", "null"}),
         tuple(patterns),
         any_origin=any(entry.kind == "any" for _, entry in entries),
-        cache_size=cache_size,
     )
     return CompiledRule(
         label=rule.name or f"rules[{index}]",
