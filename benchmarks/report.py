@@ -115,7 +115,9 @@ def report(data: dict[str, dict[str, float]], extra: dict[str, Any], out: Path) 
         "python -m pip install -e '.[bench]' && apt-get install -y wrk",
         "python benchmarks/run.py -o benchmarks/results.json",
         "python benchmarks/extra.py -o benchmarks/extra.json",
-        "python benchmarks/report.py benchmarks/results.json benchmarks/extra.json",
+        "python benchmarks/profile_hot_path.py -o benchmarks/profile.json",
+        "python benchmarks/report.py benchmarks/results.json benchmarks/extra.json \\",
+        "    --profile benchmarks/profile.json",
         "```",
         "",
         f"Machine: {cpu()}, {platform.system()} {platform.release()}, Python "
@@ -208,16 +210,40 @@ def report(data: dict[str, dict[str, float]], extra: dict[str, Any], out: Path) 
     return "\n".join(lines) + "\n"
 
 
+def profile_section(steps: list[dict[str, Any]]) -> str:
+    """Where the time goes on the allowed path (from profile_hot_path.py)."""
+    lines = [
+        "",
+        "## Where the time goes",
+        "",
+        "`benchmarks/profile_hot_path.py` rebuilds `CORSMiddleware.__call__` step by step on",
+        "the allowed-GET scenario (best of 7 timeit repeats, one process); each row adds one",
+        "step to the row above.",
+        "",
+        "| step | total (ns) | this step (ns) |",
+        "|---|---|---|",
+    ]
+    previous = None
+    for step in steps:
+        delta = "" if previous is None else f"{step['ns'] - previous:,.0f}"
+        lines.append(f"| {step['step']} | {step['ns']:,.0f} | {delta} |")
+        previous = step["ns"]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("results")
     parser.add_argument("extra", nargs="?")
+    parser.add_argument("--profile", help="the JSON written by profile_hot_path.py")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     extra = json.loads(Path(args.extra).read_text()) if args.extra else {}
     text = report(load(Path(args.results)), extra, out)
+    if args.profile:
+        text += profile_section(json.loads(Path(args.profile).read_text()))
     (out / "benchmarks.md").write_text(text)
     print(text)
 

@@ -27,7 +27,12 @@ def test_quick_benchmark_run_and_report(tmp_path: Path) -> None:
     extra = tmp_path / "extra.json"
     run("benchmarks/run.py", "--quick", "--quiet", "-o", str(results))
     run("benchmarks/extra.py", "--quick", "-o", str(extra))
-    run("benchmarks/report.py", str(results), str(extra), "--out", str(tmp_path))
+    profile = tmp_path / "profile.json"
+    run("benchmarks/profile_hot_path.py", "--number", "200", "-o", str(profile))
+    run(
+        "benchmarks/report.py", str(results), str(extra), "--out", str(tmp_path),
+        "--profile", str(profile),
+    )  # fmt: skip
 
     names = {bench["metadata"]["name"] for bench in json.loads(results.read_text())["benchmarks"]}
     for scenario in SCENARIOS:
@@ -44,4 +49,5 @@ def test_quick_benchmark_run_and_report(tmp_path: Path) -> None:
     report = (tmp_path / "benchmarks.md").read_text()
     for scenario in SCENARIOS:
         assert f"| {scenario} |" in report
+    assert "| CORSMiddleware itself |" in report
     assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
