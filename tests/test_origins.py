@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
-import string
-
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.reference import LABEL_CHARS
+from tests.reference import split_origin as reference_split
 from wsgicors.origins import (
     AllowedOrigin,
     OriginMatcher,
@@ -20,58 +19,7 @@ from wsgicors.origins import (
     unescaped_label_dot,
 )
 
-# --- a reference written straight from SPEC 3, with string operations instead of regexes ----
-
-LABEL_CHARS = set(string.ascii_lowercase + string.digits + "-_")
-SCHEME_CHARS = set(string.ascii_lowercase + string.digits + "+.-")
-DEFAULTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
-
-
-def reference_split(origin: str) -> tuple[str, str, str] | None:
-    """Split a serialized origin into (scheme, host, port) or return None if it is not one."""
-    if len(origin) > 300 or "://" not in origin:
-        return None
-    scheme, rest = origin.split("://", 1)
-    if not scheme or scheme[0] not in string.ascii_lowercase or not set(scheme) <= SCHEME_CHARS:
-        return None
-    if rest.startswith("["):
-        if "]" not in rest:
-            return None
-        host, after = rest[: rest.index("]") + 1], rest[rest.index("]") + 1 :]
-        if after and not after.startswith(":"):
-            return None
-        port = after[1:] if after else ""
-        has_port = bool(after)
-        try:
-            if ipaddress.IPv6Address(host[1:-1]).compressed != host[1:-1]:
-                return None
-        except ValueError:
-            return None
-    else:
-        host, colon, port = rest.partition(":")
-        has_port = bool(colon)
-        labels = host.split(".")
-        if len(host) > 253 or any(
-            not label or len(label) > 63 or not set(label) <= LABEL_CHARS for label in labels
-        ):
-            return None
-        last = labels[-1]
-        if last.isdigit() or last.startswith("0x"):
-            try:
-                if str(ipaddress.IPv4Address(host)) != host:
-                    return None
-            except ValueError:
-                return None
-    if has_port and (
-        not port
-        or not port.isascii()
-        or not port.isdigit()
-        or port[0] == "0"
-        or int(port) > 65535
-        or DEFAULTS.get(scheme) == port
-    ):
-        return None
-    return scheme, host, port
+# --- the reference written straight from SPEC 3 (tests/reference.py) ----------------------
 
 
 def reference_matches(entry: AllowedOrigin, origin: str) -> bool:
