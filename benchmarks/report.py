@@ -118,11 +118,7 @@ def report(data: dict[str, dict[str, float]], extra: dict[str, Any], out: Path) 
         "",
         "```bash",
         "python -m pip install -e '.[bench]' && apt-get install -y wrk",
-        "python benchmarks/run.py -o benchmarks/results.json",
-        "python benchmarks/extra.py -o benchmarks/extra.json",
-        "python benchmarks/profile_hot_path.py -o benchmarks/profile.json",
-        "python benchmarks/report.py benchmarks/results.json benchmarks/extra.json \\",
-        "    --profile benchmarks/profile.json",
+        "bash benchmarks/run_all.sh",
         "```",
         "",
         f"Machine: {cpu()}, {platform.system()} {platform.release()}, Python "
