@@ -239,6 +239,44 @@ def test_long_paths_and_header_lists_are_not_memoised() -> None:
     assert middleware.policy.route_cache_size() == 1
 
 
+def test_glob_paths_do_not_backtrack() -> None:
+    """Regression (ReDoS class): a glob with several stars on a long hostile path.
+
+    As a regex, "/a*b*c*d" on "/a" + "b" * 20000 backtracks for minutes; no timing is
+    asserted, but such a regression would stall the suite.
+    """
+    rules = [Rule("/a*b*c*d", allow_origins=[APP]), Rule("/a*b", allow_origins=["*"])]
+    middleware = CORSMiddleware(SpyApp(), rules)
+    result = request(middleware, "GET", "/a" + "b" * 20000, {"Origin": APP})
+    assert result.decision == Decision("rules[1]", "actual", True, "'*' rule: any origin may read")
+    assert request(middleware, "GET", "/a" + "b" * 20000 + "c", {"Origin": APP}).decision.kind == (
+        "pass-through"
+    )
+
+
+@pytest.mark.parametrize(
+    ("glob", "path", "matches"),
+    [
+        ("/api/*", "/api/", True),
+        ("/api/*", "/api", False),
+        ("*", "", True),
+        ("/a*b", "/ab", True),
+        ("/a*b", "/axbxb", True),
+        ("/a*b", "/axbx", False),
+        ("/a*b*b", "/ab", False),
+        ("/a*b*b", "/abb", True),
+        ("/x*y*z", "/xzyz", True),
+        ("/x*y*z", "/xzzy", False),
+        ("/**", "/", True),
+        ("*.json", "/a/b.json", True),
+    ],
+)
+def test_glob_semantics(glob: str, path: str, matches: bool) -> None:
+    middleware = CORSMiddleware(SpyApp(), [Rule(glob, allow_origins=[APP])])
+    kind = request(middleware, "GET", path, {"Origin": APP}).decision.kind
+    assert (kind == "actual") is matches
+
+
 def test_comma_flood_is_refused_before_parsing() -> None:
     middleware = CORSMiddleware(SpyApp(), allow_origins=[APP], allow_headers=["x"])
     flood = "," * (1024 * 1024)
