@@ -160,7 +160,8 @@ def report(data: dict[str, dict[str, float]], extra: dict[str, Any], out: Path) 
     through = extra.get("throughput", {})
     if "ratio" in through:
         lines.append(
-            f"| gunicorn + wrk throughput, wrapped vs bare | {through['ratio']:.1%} "
+            f"| gunicorn + wrk throughput, wrapped vs bare (median of "
+            f"{len(through['bare']['runs'])} alternating runs) | {through['ratio']:.1%} "
             f"({through['wsgicors']['requests_per_second']:,.0f} vs "
             f"{through['bare']['requests_per_second']:,.0f} req/s) | 97% | "
             f"{'yes' if through['ratio'] >= 0.97 else 'no'} |"
