@@ -155,7 +155,7 @@ def report(data: dict[str, dict[str, float]], extra: dict[str, Any], out: Path) 
         lines.append(
             f"| memory after {memory['requests']:,} unique origins and paths | "
             f"+{memory['growth_kib']:,} KiB RSS after the first {memory['warmup_requests']:,} | "
-            "flat | see note |"
+            f"flat (< 1 MiB) | {'yes' if memory['growth_kib'] < 1024 else 'no'} |"
         )
     through = extra.get("throughput", {})
     if "ratio" in through:
