@@ -38,6 +38,14 @@ TARGETS = [
 ]
 
 
+CONSTRUCTION = "construction-1000-rules"
+
+
+def per_request(data: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The request scenarios (everything but the construction benchmark)."""
+    return {name: times for name, times in data.items() if name != CONSTRUCTION}
+
+
 def load(path: Path) -> dict[str, dict[str, float]]:
     """``{scenario: {contender: median seconds per request}}``."""
     suite = pyperf.BenchmarkSuite.load(str(path))
@@ -83,7 +91,7 @@ def cpu() -> str:
 
 
 def chart(data: dict[str, dict[str, float]], out: Path) -> None:
-    scenarios = [name for name in data if name != "construction-1000-rules"]
+    scenarios = list(per_request(data))
     fig, ax = plt.subplots(figsize=(14, 6))
     width = 0.8 / len(CHART_SERIES)
     for index, (key, label) in enumerate(CHART_SERIES):
@@ -166,7 +174,7 @@ def report(data: dict[str, dict[str, float]], extra: dict[str, Any], out: Path) 
             f"{through['bare']['requests_per_second']:,.0f} req/s) | 97% | "
             f"{'yes' if through['ratio'] >= 0.97 else 'no'} |"
         )
-    construction = data.get("construction-1000-rules", {}).get("wsgicors")
+    construction = data.get(CONSTRUCTION, {}).get("wsgicors")
     if construction:
         lines += ["", f"Construction of a middleware with 1000 rules: {construction * 1e3:.1f} ms."]
     lines += [
@@ -180,9 +188,7 @@ def report(data: dict[str, dict[str, float]], extra: dict[str, Any], out: Path) 
                                                    "falcon+wsgicors", "closure"]  # fmt: skip
     lines.append("| scenario | " + " | ".join(columns) + " |")
     lines.append("|---" * (len(columns) + 1) + "|")
-    for scenario, times in data.items():
-        if scenario == "construction-1000-rules":
-            continue
+    for scenario, times in per_request(data).items():
         o = overheads(times)
         cells = [f"{o[c]:,.0f}" if c in o else "-" for c in columns]
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
@@ -196,9 +202,7 @@ def report(data: dict[str, dict[str, float]], extra: dict[str, Any], out: Path) 
         "| scenario | flask-cors | django-cors-headers | Falcon | wsgi-cors-middleware |",
         "|---|---|---|---|---|",
     ]
-    for scenario, times in data.items():
-        if scenario == "construction-1000-rules":
-            continue
+    for scenario, times in per_request(data).items():
         o = overheads(times)
         cells = []
         for framework, peer in PEERS.items():
