@@ -146,8 +146,8 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"serving on http://{args.host}:{server.server_port}", flush=True)
             server.serve_forever()
         return EXIT_OK
-    run_simple(args.host, args.port, wrapped, use_reloader=args.reload)  # pragma: no cover
-    return EXIT_OK  # pragma: no cover
+    run_simple(args.host, args.port, wrapped, use_reloader=args.reload)
+    return EXIT_OK  # pragma: no cover (run_simple serves until the process is stopped)
 
 
 def _parser() -> argparse.ArgumentParser:
