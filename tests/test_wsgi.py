@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import webtest
 
+from tests.cases import preflight as preflight_headers
 from tests.support import SpyApp, make_environ, request, run
 from wsgicors import DECISION_KEY, CORSMiddleware, Decision, Rule
 
@@ -224,11 +225,7 @@ def test_long_paths_and_header_lists_are_not_memoised() -> None:
         middleware,
         "OPTIONS",
         "/" + "p" * 2000,
-        {
-            "Origin": APP,
-            "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": long_list,
-        },
+        preflight_headers(APP, "GET", long_list),
     )
     assert result.status == "204 No Content"
     assert result.get_all("Access-Control-Allow-Headers") == ["x"]
@@ -284,11 +281,7 @@ def test_comma_flood_is_refused_before_parsing() -> None:
         middleware,
         "OPTIONS",
         "/",
-        {
-            "Origin": APP,
-            "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": flood,
-        },
+        preflight_headers(APP, "GET", flood),
     )
     assert result.status == "403 Forbidden"
     assert result.decision.reason == "Access-Control-Request-Headers is longer than 4096"
@@ -353,11 +346,7 @@ def test_wildcard_header_refusal_explains_authorization() -> None:
         middleware,
         "OPTIONS",
         "/",
-        {
-            "Origin": APP,
-            "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": "Authorization",
-        },
+        preflight_headers(APP, "GET", "Authorization"),
     )
     assert result.decision.reason == (
         "request header 'authorization' not in allow_headers ('*' never covers authorization)"
