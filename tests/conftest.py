@@ -14,7 +14,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 def pytest_terminal_summary(terminalreporter: object) -> None:
     """Report how many requests the differential fuzzer generated, when it ran."""
-    from tests import test_fuzz
+    from tests.property import test_fuzz
 
     count = test_fuzz.COUNT["requests"]
     if count:

@@ -133,7 +133,9 @@ def path_matches(rule: RuleSpec, path: str) -> bool:
     if rule.path_is_regex:
         return re.fullmatch(rule.path, path) is not None
     # A glob as a regex: slow on hostile paths, but an independent statement of the meaning.
-    pattern = ".*".join(re.escape(piece) for piece in rule.path.split("*"))
+    # Rule paths are text; PATH_INFO carries the request's UTF-8 bytes one latin-1 char each.
+    wsgi_path = rule.path.encode("utf-8").decode("latin-1")
+    pattern = ".*".join(re.escape(piece) for piece in wsgi_path.split("*"))
     return re.fullmatch(pattern, path, re.DOTALL) is not None
 
 
@@ -148,6 +150,8 @@ def decide(
     private_network: str | None,
 ) -> Expected:
     if any(segment in {".", ".."} for segment in path.split("/")):
+        return Expected(app_called=True, pass_through=True)
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
         return Expected(app_called=True, pass_through=True)
     rule = next((r for r in rules if path_matches(r, path)), None)
     if rule is None:
@@ -164,9 +168,13 @@ def decide(
         cors["access-control-allow-origin"] = origin
         if rule.credentials:
             cors["access-control-allow-credentials"] = "true"
-    if cors and rule.expose:
+    # Safelisted names are always readable and set-cookie never: neither is listed.
+    unlisted = {"cache-control", "content-language", "content-length", "content-type", "expires",
+                "last-modified", "pragma", "set-cookie", "set-cookie2"}  # fmt: skip
+    expose = [name.lower() for name in rule.expose if name.lower() not in unlisted]
+    if cors and expose:
         # "*" among other names exposes everything; it is sent alone.
-        exposed = "*" if "*" in rule.expose else ", ".join(rule.expose)
+        exposed = "*" if "*" in expose else ", ".join(expose)
         cors["access-control-expose-headers"] = exposed
     return Expected(app_called=True, cors=cors, vary_origin=not wildcard)
 
@@ -191,6 +199,8 @@ def _preflight(
     if rule.credentials:
         cors["access-control-allow-credentials"] = "true"
     if method not in {"GET", "HEAD", "POST"}:
+        if method == "*" and rule.credentials:
+            return refused  # a "*" is never echoed next to credentials
         allowed = method in rule.methods or (
             "*" in rule.methods and method.upper() not in {"CONNECT", "TRACE", "TRACK"}
         )
@@ -211,6 +221,8 @@ def _preflight(
     if len(names) > 64:
         return refused
     for name in names:
+        if name == "*" and rule.credentials:
+            return refused  # a "*" is never echoed next to credentials
         if name not in rule.headers and ("*" not in rule.headers or name == "authorization"):
             return refused
     if names:

@@ -1,13 +1,17 @@
 """wsgicors: correct, fast CORS middleware for any WSGI application.
 
-See the README for a tour and ``SPEC.md`` for the behaviour contract.
+The documentation, including the behaviour contract, is in ``docs/`` (built with Sphinx).
 """
 
-from wsgicors.errors import ConfigError, ConfigWarning, Problem
+from wsgicors.errors import DECISION_CODES, ConfigError, ConfigWarning, Problem
 from wsgicors.middleware import DECISION_KEY, CORSMiddleware
-from wsgicors.policy import Decision, Rule
+from wsgicors.policy import Decision
+from wsgicors.rules import Rule, RuleOptions
+
+__version__ = "0.1.0"
 
 __all__ = [
+    "DECISION_CODES",
     "DECISION_KEY",
     "CORSMiddleware",
     "ConfigError",
@@ -15,4 +19,6 @@ __all__ = [
     "Decision",
     "Problem",
     "Rule",
+    "RuleOptions",
+    "__version__",
 ]

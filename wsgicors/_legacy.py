@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
+from wsgicors.config import split_list
 from wsgicors.errors import Problem
 
 if TYPE_CHECKING:
@@ -30,10 +31,6 @@ LEGACY_FIELDS: Final = {
     "maxage": "max_age",
 }
 _FNMATCH_ONLY = re.compile(r"[?\[\]]")
-
-
-def _split(value: str) -> list[str]:
-    return [item for item in re.split(r"[\s,]+", value.strip()) if item]
 
 
 def _policy_settings(
@@ -89,20 +86,22 @@ def _policy_settings(
     for suffix in ("headers", "methods", "expose_headers"):
         value = conf.get(f"{name}_{suffix}")
         if value is not None:
-            settings[LEGACY_FIELDS[suffix]] = _split(value)
+            settings[LEGACY_FIELDS[suffix]] = split_list(value)
     max_age = conf.get(f"{name}_maxage", "").strip()
     if max_age:
         settings["max_age"] = int(max_age) if max_age.isdigit() else max_age
     return settings
 
 
-def translate(conf: Mapping[str, str]) -> tuple[dict[str, object], list[Problem], str]:
-    """Translate the old keys in *conf* into single-rule keywords.
+def translate(
+    conf: Mapping[str, str], section: str = "[filter:cors]"
+) -> tuple[dict[str, object], list[Problem], str]:
+    """Translate the old keys in *conf* (the paste.ini *section*) into single-rule keywords.
 
     :returns: the rule keywords, the problems found, and the equivalent new configuration.
     """
     problems: list[Problem] = []
-    names = _split(conf.get("policy", "").replace(",", " "))
+    names = split_list(conf.get("policy", "").replace(",", " "))
     if not names:
         problems.append(
             Problem("policy", "legacy-no-policy", "'policy' names no policy", "policy = NAME")
@@ -151,7 +150,7 @@ def translate(conf: Mapping[str, str]) -> tuple[dict[str, object], list[Problem]
         merged = [*_origins(settings)]
         merged += [origin for origin in _origins(other) if origin not in merged]
         settings["allow_origins"] = ["*"] if "*" in merged else merged
-    return settings, problems, _suggestion(settings)
+    return settings, problems, _suggestion(settings, section)
 
 
 def _origins(settings: Mapping[str, object]) -> list[str]:
@@ -160,8 +159,8 @@ def _origins(settings: Mapping[str, object]) -> list[str]:
     return [str(origin) for origin in origins]
 
 
-def _suggestion(settings: Mapping[str, object]) -> str:
-    lines = ["[filter:cors]", "use = egg:wsgicors-ng#cors"]
+def _suggestion(settings: Mapping[str, object], section: str) -> str:
+    lines = [section, "use = egg:wsgicors-ng#cors"]
     for key, value in settings.items():
         # Booleans print as PasteDeploy spells them ("true"); numbers as they are.
         text = " ".join(map(str, value)) if isinstance(value, list) else str(value).lower()

@@ -1,16 +1,23 @@
-"""The ``wsgicors`` command: ``check`` a config, ``explain`` a request, ``serve`` an app."""
+"""The wsgicors command: check a config, explain a request, serve an app.
+
+Exit statuses: 0 success (explain: the request is allowed), 1 a refusal or an invalid
+configuration (check --strict: also any warning), 2 bad input (a missing file, an app that
+cannot be imported).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wsgicors._http import SAFELISTED_METHODS
+from wsgicors import __version__
+from wsgicors import middleware as middleware_module
+from wsgicors._http import ENV_ACRH, ENV_ACRM, ENV_ACRPN, ENV_ORIGIN, SAFELISTED_METHODS
 from wsgicors.config import load_policy
-from wsgicors.errors import ConfigError, ConfigWarning
+from wsgicors.errors import ConfigError, escape
 from wsgicors.middleware import DECISION_KEY, CORSMiddleware
 from wsgicors.serve import AppImportError, import_app
 
@@ -21,42 +28,53 @@ if TYPE_CHECKING:
 
     from wsgicors.policy import Decision, Policy
 
-__all__ = ["main"]
+__all__ = ["build_description", "main"]
 
 EXIT_OK = 0
-EXIT_CONFIG = 1
+EXIT_REFUSED = 1
 EXIT_USAGE = 2
 
 
-def _load(path: str) -> tuple[Policy | None, int]:
+def build_description() -> str:
+    """Say which build of wsgicors is running: its version, and compiled or pure Python."""
+    compiled = not middleware_module.__file__.endswith(".py")
+    return f"wsgicors {__version__} ({'compiled with mypyc' if compiled else 'pure Python'})"
+
+
+def _load(path: str, *, strict: bool = False) -> tuple[Policy | None, int]:
     """Load and check *path*, printing every problem and warning."""
     if not Path(path).is_file():
-        print(f"wsgicors: no such file: {path}", file=sys.stderr)
+        print(f"wsgicors: no such file: {escape(path)}", file=sys.stderr)
         return None, EXIT_USAGE
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConfigWarning)
-        try:
-            policy = load_policy(path)
-        except ConfigError as error:
-            print(error, file=sys.stderr)
-            return None, EXIT_CONFIG
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+    try:
+        policy, findings = load_policy(path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return None, EXIT_REFUSED
+    if findings.errors:
+        print(ConfigError(findings.errors), file=sys.stderr)
+        return None, EXIT_REFUSED
+    for problem in findings.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+    if strict and findings.warnings:
+        count = len(findings.warnings)
+        print(f"wsgicors: --strict: {count} warning{'s' if count != 1 else ''}", file=sys.stderr)
+        return None, EXIT_REFUSED
     return policy, EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
-    policy, status = _load(args.file)
+    policy, status = _load(args.file, strict=args.strict)
     if policy is not None:
         count = len(policy.rules)
-        print(f"ok: {args.file}: {count} rule{'s' if count != 1 else ''}")
+        print(f"ok: {escape(args.file)}: {count} rule{'s' if count != 1 else ''}")
     return status
 
 
 def _explain(args: argparse.Namespace) -> int:
     policy, status = _load(args.file)
     if policy is None:
-        return status
+        return status if status == EXIT_USAGE else EXIT_USAGE
     called: list[bool] = []
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -64,32 +82,33 @@ def _explain(args: argparse.Namespace) -> int:
         start_response("200 OK", [])
         return [b""]
 
-    middleware = CORSMiddleware.with_policy(app, policy)
-    rule, passed = policy.route(args.path)
+    middleware = CORSMiddleware(app, policy=policy)
     headers = ",".join(args.header)
-    print(f"request: {args.method} {args.path} from {args.origin}")
+    method, path, origin = (escape(value) for value in (args.method, args.path, args.origin))
+    print(f"request: {method} {path} from {origin}")
     if headers:
-        print(f"  with headers: {headers}")
+        print(f"  with headers: {escape(headers)}")
+    rule = policy.route(args.path)
     if rule is None:
-        assert passed is not None  # noqa: S101 (route returns a rule or a reason)
-        print(f"rule: none ({passed.reason}): wsgicors passes the request through untouched")
-        return EXIT_OK
-    print(f"rule: {rule.label} (path {rule.path_text!r})")
-    extra = {"HTTP_ORIGIN": args.origin}
+        reason = policy.actual(args.path, None).decision.reason
+        print(f"rule: none ({reason}): wsgicors passes the request through untouched")
+        return EXIT_REFUSED  # no CORS headers from wsgicors: a browser refuses the read
+    print(f"rule: {escape(rule.label)} (path {rule.rule.path.text!r})")
+    extra = {ENV_ORIGIN: args.origin}
     if args.method not in SAFELISTED_METHODS or headers or args.private_network:
-        preflight = {**extra, "HTTP_ACCESS_CONTROL_REQUEST_METHOD": args.method}
+        preflight = {**extra, ENV_ACRM: args.method}
         if headers:
-            preflight["HTTP_ACCESS_CONTROL_REQUEST_HEADERS"] = headers
+            preflight[ENV_ACRH] = headers
         if args.private_network:
-            preflight["HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"] = "true"
+            preflight[ENV_ACRPN] = "true"
         print("\nthe browser first sends a preflight: OPTIONS")
         decision = _show(middleware, "OPTIONS", args.path, preflight, called)
         if not decision.allowed:
             print("\nthe browser stops here: the actual request is never sent")
-            return EXIT_OK
-    print(f"\nthe actual request: {args.method}")
-    _show(middleware, args.method, args.path, extra, called)
-    return EXIT_OK
+            return EXIT_REFUSED
+    print(f"\nthe actual request: {method}")
+    decision = _show(middleware, args.method, args.path, extra, called)
+    return EXIT_OK if decision.allowed else EXIT_REFUSED
 
 
 def _show(
@@ -119,14 +138,17 @@ def _show(
     middleware(environ, start_response)
     decision: Decision = environ[DECISION_KEY]
     verdict = {True: "allowed", False: "refused", None: "no CORS"}[decision.allowed]
-    print(f"  decision: {verdict} ({decision.kind}): {decision.reason}")
+    print(f"  decision: {verdict} ({decision.kind}, {decision.code}): {decision.reason}")
     print(f"  response: {response['status']}{'' if called else ' (from wsgicors; app not called)'}")
     for name, value in response["headers"]:
-        print(f"    {name}: {value}")
+        print(f"    {name}: {escape(value)}")
     return decision
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # As gunicorn and "flask run" do: the app's own folder is importable.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         app = import_app(args.app)
     except AppImportError as error:
@@ -135,7 +157,7 @@ def _serve(args: argparse.Namespace) -> int:
     policy, status = _load(args.config)
     if policy is None:
         return status
-    wrapped = CORSMiddleware.with_policy(app, policy)
+    wrapped = CORSMiddleware(app, policy=policy)
     try:
         from werkzeug.serving import run_simple  # noqa: PLC0415
     except ImportError:  # pragma: no cover (the test extras install Werkzeug)
@@ -151,11 +173,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wsgicors", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="wsgicors",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=build_description())
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="validate a config file")
     check.add_argument("file", help="a .toml, .json or .ini file")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too (for CI)")
     check.set_defaults(run=_check)
 
     explain = commands.add_parser("explain", help="show what wsgicors does with a request")

@@ -12,14 +12,15 @@ Three ways to configure the filter, one per section:
 
 from __future__ import annotations
 
+import configparser
+import dataclasses
 import re
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsgicors import _legacy
-from wsgicors.config import load_policy, policy_from_mapping, policy_from_strings
-from wsgicors.errors import ConfigError, ConfigWarning, Problem
+from wsgicors.config import convert_strings, line_finder, load_policy, policy_from_mapping
+from wsgicors.errors import Findings, Problem
 from wsgicors.middleware import CORSMiddleware
 
 if TYPE_CHECKING:
@@ -32,66 +33,87 @@ if TYPE_CHECKING:
 __all__ = ["filter_app_factory", "filter_factory", "policy_from_paste"]
 
 
-def policy_from_paste(global_conf: Mapping[str, str], local_conf: Mapping[str, str]) -> Policy:
-    """Compile the policy a ``[filter:...]`` section describes."""
-    source = f"{global_conf.get('__file__', 'paste.ini')} [filter]"
+def policy_from_paste(
+    global_conf: Mapping[str, str], local_conf: Mapping[str, str]
+) -> tuple[Policy | None, Findings]:
+    """Compile the policy a ``[filter:...]`` section describes, with every finding."""
+    section = _section_name(global_conf, local_conf)
+    source = f"{global_conf.get('__file__', 'paste.ini')} {section}"
     if "config" in local_conf:
-        others = sorted(set(local_conf) - {"config"})
-        if others:
-            raise ConfigError(
-                [
-                    Problem(
-                        key,
-                        "paste-config-and-keys",
-                        f"{key!r} given beside 'config'",
-                        "put every setting in the config file, or drop 'config'",
-                        source=source,
-                    )
-                    for key in others
-                ]
-            )
+        findings = Findings()
+        for key in local_conf:
+            if key != "config":
+                findings.error(
+                    key,
+                    "paste-config-and-keys",
+                    f"{key!r} given beside 'config'",
+                    "put every setting in the config file, or drop 'config'",
+                )
+        if findings.errors:
+            findings.in_source_order(source)
+            return None, findings
         path = Path(local_conf["config"])
         if not path.is_absolute():
             path = Path(global_conf.get("here", ".")) / path
-        return load_policy(path, stacklevel=4)
+        return load_policy(path)
     if "policy" in local_conf:
-        return _legacy_policy(local_conf, source)
-    return policy_from_strings(local_conf, source=source, stacklevel=4)
+        return _legacy_policy(local_conf, source, section)
+    text = _read(global_conf)
+    # Never a rule header: inline keys form one rule, located within the filter's section.
+    locate = line_finder(text, r"(?!)", section[1:-1]) if text else None
+    return policy_from_mapping(convert_strings(local_conf), source=source, locate=locate)
 
 
-def _legacy_policy(local_conf: Mapping[str, str], source: str) -> Policy:
-    settings, problems, suggestion = _legacy.translate(local_conf)
-    names = _legacy.LEGACY_FIELDS
+def _read(global_conf: Mapping[str, str]) -> str:
     try:
-        policy = policy_from_mapping(settings, source=source, pending=problems, stacklevel=5)
-    except ConfigError as error:
-        # Point problems found in the translated rule back at the old keys.
-        first = next(iter(re.findall(r"[^\s,]+", local_conf["policy"])), None)
-        renamed = {new: f"{first}_{old}" for old, new in names.items()} if first else {}
-        raise ConfigError(
-            Problem(
-                _rename(problem.location, renamed),
-                problem.code,
-                problem.message,
-                problem.hint,
-                problem.source,
-                problem.line,
+        return Path(global_conf["__file__"]).read_text(encoding="utf-8")
+    except (KeyError, OSError, UnicodeDecodeError):
+        return ""
+
+
+def _section_name(global_conf: Mapping[str, str], local_conf: Mapping[str, str]) -> str:
+    """Name the ``[filter:NAME]`` section *local_conf* came from (PasteDeploy does not say)."""
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read_string(_read(global_conf))
+    except configparser.Error:
+        return "[filter]"
+    keys = set(local_conf)
+    names = [
+        name
+        for name in parser.sections()
+        if name.startswith("filter:") and set(parser[name]) - {"use"} == keys
+    ]
+    return f"[{names[0]}]" if len(names) == 1 else "[filter]"
+
+
+def _legacy_policy(
+    local_conf: Mapping[str, str], source: str, section: str
+) -> tuple[Policy | None, Findings]:
+    settings, problems, suggestion = _legacy.translate(local_conf, section)
+    findings = Findings()
+    findings.errors.extend(problems)
+    policy, findings = policy_from_mapping(settings, source=source, findings=findings)
+    # Point problems found in the translated rule back at the old keys.
+    first = next(iter(re.findall(r"[^\s,]+", local_conf["policy"])), None)
+    if first is not None:
+        renamed = {new: f"{first}_{old}" for old, new in _legacy.LEGACY_FIELDS.items()}
+        findings.annotate(
+            lambda problem: dataclasses.replace(
+                problem, location=_rename(problem.location, renamed)
             )
-            for problem in error.problems
-        ) from None
-    warnings.warn(
-        ConfigWarning(
-            Problem(
-                "policy",
-                "legacy-config",
-                "old wsgicors (2017) keys were translated",
-                f"replace them with:\n{suggestion}",
-                source=source,
-            )
+        )
+    findings.warnings.insert(
+        0,
+        Problem(
+            "policy",
+            "legacy-config",
+            "old wsgicors (2017) keys were translated",
+            f"replace them with:\n{suggestion}",
+            source=source,
         ),
-        stacklevel=4,
     )
-    return policy
+    return policy, findings
 
 
 def _rename(location: str, renamed: Mapping[str, str]) -> str:
@@ -99,14 +121,21 @@ def _rename(location: str, renamed: Mapping[str, str]) -> str:
     return renamed.get(field, field) + bracket + rest
 
 
+def _build(global_conf: Mapping[str, str], local_conf: Mapping[str, str]) -> Policy:
+    policy, findings = policy_from_paste(global_conf, local_conf)
+    findings.raise_or_warn(stacklevel=3)
+    assert policy is not None  # noqa: S101 (no errors, so a policy)
+    return policy
+
+
 def filter_factory(
     global_conf: Mapping[str, str], **local_conf: str
 ) -> Callable[[WSGIApplication], CORSMiddleware]:
     """``paste.filter_factory``: compile the policy once, wrap the app PasteDeploy passes."""
-    policy = policy_from_paste(global_conf, local_conf)
+    policy = _build(global_conf, local_conf)
 
     def make_filter(app: WSGIApplication) -> CORSMiddleware:
-        return CORSMiddleware.with_policy(app, policy)
+        return CORSMiddleware(app, policy=policy)
 
     return make_filter
 
@@ -115,4 +144,4 @@ def filter_app_factory(
     app: WSGIApplication, global_conf: Mapping[str, str], **local_conf: str
 ) -> CORSMiddleware:
     """``paste.filter_app_factory``: wrap *app* with the section's policy."""
-    return CORSMiddleware.with_policy(app, policy_from_paste(global_conf, local_conf))
+    return CORSMiddleware(app, policy=_build(global_conf, local_conf))

@@ -4,7 +4,7 @@ For gunicorn, whose app argument may call a factory with literal arguments::
 
     gunicorn 'wsgicors.serve:wrap("myproject.wsgi:application", "cors.toml")'
 
-A bad configuration prints its problem list and stops the boot.
+A bad configuration prints its problem list once and stops the boot.
 """
 
 from __future__ import annotations
@@ -43,10 +43,18 @@ def import_app(target: str) -> WSGIApplication:
     return obj
 
 
+# gunicorn's exit status for "the app failed to load": its arbiter stops instead of
+# respawning workers, and prints no traceback.
+_APP_LOAD_ERROR = 4
+
+
 def wrap(app: str, config: str) -> CORSMiddleware:
-    """Return the app named ``module:attribute``, wrapped by the policy in the *config* file."""
+    """Return the app named ``module:attribute``, wrapped by the policy in the *config* file.
+
+    :raises SystemExit: after printing the problem list once, when *config* is invalid.
+    """
     try:
         return CORSMiddleware.from_config(import_app(app), config)
     except ConfigError as error:
-        print(error, file=sys.stderr)
-        raise
+        print(error, file=sys.stderr, flush=True)
+        raise SystemExit(_APP_LOAD_ERROR) from None

@@ -1,0 +1,445 @@
+"""Rules as users write them, and the one validator that checks them.
+
+:class:`Rule` holds what a user wrote. :func:`check_rules` checks every rule at once and returns
+:class:`CheckedRule` values (normalised, with their path and origin matchers built) while every
+mistake and risk goes to a :class:`~wsgicors.errors.Findings`, as data. Only the public entry
+points turn findings into a :class:`~wsgicors.errors.ConfigError` or warnings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import KW_ONLY, dataclass, fields
+from typing import TYPE_CHECKING, Final, TypedDict
+
+from wsgicors._http import (
+    ACCESS_CONTROL_PREFIX,
+    BROWSER_MAX_AGE_CAP,
+    FORBIDDEN_METHODS,
+    FORBIDDEN_RESPONSE_HEADERS,
+    MAX_AGE_LIMIT,
+    NORMALIZED_METHODS,
+    SAFELISTED_RESPONSE_HEADERS,
+    is_forbidden_request_header,
+    is_token,
+)
+from wsgicors.origin_checks import check_origins
+from wsgicors.paths import PathMatcher, check_path, covers
+
+if TYPE_CHECKING:
+    from wsgicors.errors import Findings
+    from wsgicors.origins import OriginMatcher
+
+__all__ = [
+    "RULE_OPTIONS",
+    "CheckedRule",
+    "Rule",
+    "RuleOptions",
+    "check_preflight_status",
+    "check_rules",
+    "unknown_key",
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One CORS rule: which paths it covers and what cross-origin access it grants there.
+
+    Rules are tried in the order given; the first whose *path* matches decides. Nothing is
+    checked until the middleware is built, so every mistake in every rule is reported at once.
+
+    :param path: an exact path (``/health``), a glob in which ``*`` matches any run of
+        characters including ``/`` (``/api/*``; ``*`` alone covers every path), or a compiled
+        regex matched against the whole path.
+    :param allow_origins: exact origins, ``*``, ``null``, globs (``https://*.example.com``,
+        ``http://localhost:*``), or compiled regexes.
+    :param allow_origin_regex: one regex (a string or compiled) or a list of them, matched
+        against the whole origin (``re.fullmatch``, ASCII, case-sensitive).
+    :param allow_methods: methods a preflight may ask for; ``*`` for any. GET, HEAD and POST
+        never need to be listed.
+    :param allow_headers: request header names a preflight may ask for; ``*`` for any except
+        ``Authorization``, which must be listed by name.
+    :param expose_headers: response header names a page may read.
+    :param allow_credentials: send ``Access-Control-Allow-Credentials: true``.
+    :param max_age: seconds a browser may cache a preflight answer (0 to 86400).
+    :param allow_private_network: answer Private Network Access preflights.
+    :param allow_insecure_origins: allow credentials for non-loopback ``http:`` origins.
+    :param deny: disable CORS on these paths: preflights get 403, app-set CORS headers are
+        removed; later rules are never consulted for them.
+    :param name: a label for diagnostics; defaults to ``rules[N]``.
+    """
+
+    path: str | re.Pattern[str]
+    _: KW_ONLY
+    allow_origins: Collection[str | re.Pattern[str]] = ()
+    allow_origin_regex: str | re.Pattern[str] | Collection[str | re.Pattern[str]] = ()
+    allow_methods: Collection[str] = ("GET", "HEAD", "POST")
+    allow_headers: Collection[str] = ()
+    expose_headers: Collection[str] = ()
+    allow_credentials: bool = False
+    max_age: int | None = None
+    allow_private_network: bool = False
+    allow_insecure_origins: bool = False
+    deny: bool = False
+    name: str | None = None
+
+
+class RuleOptions(TypedDict, total=False):
+    """The keyword options of :class:`Rule`, for the single-rule shorthand
+    ``CORSMiddleware(app, allow_origins=[...])`` (``path`` defaults to ``"*"``)."""
+
+    path: str | re.Pattern[str]
+    allow_origins: Collection[str | re.Pattern[str]]
+    allow_origin_regex: str | re.Pattern[str] | Collection[str | re.Pattern[str]]
+    allow_methods: Collection[str]
+    allow_headers: Collection[str]
+    expose_headers: Collection[str]
+    allow_credentials: bool
+    max_age: int | None
+    allow_private_network: bool
+    allow_insecure_origins: bool
+    deny: bool
+    name: str | None
+
+
+#: The keyword options a rule takes besides its path.
+RULE_OPTIONS: Final = tuple(field.name for field in fields(Rule) if field.name != "path")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRule:
+    """A rule that passed every check, normalised and with its matchers built.
+
+    :param label: its name, or ``rules[N]``.
+    :param path: the path matcher.
+    :param origins: the origin matcher.
+    :param methods: non-safelisted methods a preflight may ask for, normalised.
+    :param any_method: whether ``*`` was listed in ``allow_methods``.
+    :param request_headers: lowercased request header names a preflight may ask for.
+    :param any_request_header: whether ``*`` was listed in ``allow_headers``.
+    :param expose_headers: the ``Access-Control-Expose-Headers`` value, or ``""``.
+    """
+
+    label: str
+    path: PathMatcher
+    deny: bool
+    origins: OriginMatcher
+    allow_credentials: bool
+    methods: frozenset[str]
+    any_method: bool
+    request_headers: frozenset[str]
+    any_request_header: bool
+    expose_headers: str
+    max_age: int | None
+    allow_private_network: bool
+
+
+def unknown_key(location: str, key: str, known: Iterable[str], findings: Findings) -> None:
+    """Report an unknown option or file key, suggesting the closest known one."""
+    known = list(known)
+    close = difflib.get_close_matches(key, known, n=1)
+    findings.error(
+        location,
+        "unknown-key",
+        f"unknown key {key!r}",
+        f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}",
+    )
+
+
+def check_preflight_status(value: object, findings: Findings) -> int:
+    """Check the middleware's ``preflight_status`` (200 or 204)."""
+    if value in {200, 204} and not isinstance(value, bool) and isinstance(value, int):
+        return value
+    findings.error(
+        "preflight_status",
+        "preflight-status",
+        f"preflight_status must be 200 or 204, got {value!r}",
+        "use 204 (the default), or 200 for very old clients",
+    )
+    return 204
+
+
+def check_rules(
+    rules: object, options: Mapping[str, object], findings: Findings
+) -> list[CheckedRule]:
+    """Check *rules* (or, without them, the single-rule *options*) in declared order.
+
+    :returns: the checked rules; complete only when *findings* has no errors.
+    """
+    checked: list[CheckedRule] = []
+    for index, (prefix, rule) in enumerate(_rules_from_options(rules, options, findings)):
+        if not isinstance(rule, Rule):
+            findings.error(
+                prefix[:-1],
+                "rules-type",
+                f"expected a Rule, got {type(rule).__name__}",
+                "write Rule('/api/*', allow_origins=[...])",
+            )
+            continue
+        result = _check_rule(rule, prefix, rule.name or f"rules[{index}]", findings)
+        if result is not None:
+            for earlier in checked:
+                if covers(earlier.path, result.path):
+                    findings.warn(
+                        f"{prefix}path",
+                        "rule-shadowed",
+                        f"{result.label} ({result.path.text!r}) never applies: {earlier.label} "
+                        f"({earlier.path.text!r}) comes first and matches every path it does",
+                        f"move {result.label} above {earlier.label}, or remove it",
+                    )
+                    break
+            checked.append(result)
+    return checked
+
+
+def _rules_from_options(
+    rules: object, options: Mapping[str, object], findings: Findings
+) -> list[tuple[str, object]]:
+    """Return ``(location prefix, rule)`` pairs; items that are not rules are checked later."""
+    if rules is None:
+        known = ("path", *RULE_OPTIONS)
+        unknown = [key for key in options if key not in known]
+        for key in unknown:
+            unknown_key(key, key, known, findings)
+        values = {key: value for key, value in options.items() if key in RULE_OPTIONS}
+        return [("", Rule(options.get("path", "*"), **values))]  # type: ignore[arg-type]
+    if options:
+        findings.error(
+            ", ".join(options),
+            "option-with-rules",
+            "rule options were given beside rules=",
+            "put them in each Rule(...) instead",
+        )
+    if isinstance(rules, Rule):
+        findings.error(
+            "rules", "rules-type", "rules must be a list of Rule", "write rules=[Rule(...)]"
+        )
+        return []
+    pairs = [(f"rules[{i}].", rule) for i, rule in enumerate(as_list(rules, "rules", findings))]
+    if not pairs and not findings.errors:
+        findings.warn(
+            "rules", "rules-empty", "no rules: every request passes through", "add a Rule"
+        )
+    return pairs
+
+
+def as_list(value: object, location: str, findings: Findings) -> list[object]:
+    """Return *value* as a list, or report why it is not a list of values."""
+    if isinstance(value, str | bytes):
+        findings.error(
+            location,
+            "type-bare-string",
+            f"expected a list, got the bare string {value!r}",
+            f"write [{value!r}]",
+        )
+        return []
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        findings.error(
+            location, "type-list", f"expected a list, got {type(value).__name__}", "use a list"
+        )
+        return []
+    return list(value)
+
+
+def _check_bool(value: object, location: str, findings: Findings) -> bool:
+    if not isinstance(value, bool):
+        findings.error(
+            location, "type-bool", f"expected True or False, got {value!r}", "use a boolean"
+        )
+        return False
+    return value
+
+
+def _check_rule(rule: Rule, prefix: str, label: str, findings: Findings) -> CheckedRule | None:
+    errors_before = len(findings.errors)
+    path = check_path(rule.path)
+    if not isinstance(path, PathMatcher):
+        findings.error(f"{prefix}path", *path)
+    credentials = _check_bool(rule.allow_credentials, f"{prefix}allow_credentials", findings)
+    insecure_ok = _check_bool(
+        rule.allow_insecure_origins, f"{prefix}allow_insecure_origins", findings
+    )
+    private_network = _check_bool(
+        rule.allow_private_network, f"{prefix}allow_private_network", findings
+    )
+    deny = _check_bool(rule.deny, f"{prefix}deny", findings)
+    if rule.name is not None and not (isinstance(rule.name, str) and rule.name.isprintable()):
+        findings.error(
+            f"{prefix}name", "name-type", f"name must be text, got {rule.name!r}", "'api'"
+        )
+    errors_before_origins = len(findings.errors)
+    origins = check_origins(
+        _located(rule.allow_origins, f"{prefix}allow_origins", findings),
+        _located_regexes(rule.allow_origin_regex, f"{prefix}allow_origin_regex", findings),
+        credentials=credentials,
+        allow_insecure_origins=insecure_ok,
+        private_network=private_network,
+        findings=findings,
+    )
+    if not deny and origins.is_empty() and len(findings.errors) == errors_before_origins:
+        findings.error(
+            f"{prefix}allow_origins",
+            "rule-no-origins",
+            "the rule allows no origin",
+            "list allowed origins, such as ['https://app.example.com'], or set deny=True",
+        )
+    methods, any_method = _check_methods(rule.allow_methods, prefix, findings)
+    request_headers, any_header = _check_request_headers(rule.allow_headers, prefix, findings)
+    expose = _check_expose_headers(rule.expose_headers, prefix, credentials, findings)
+    max_age = _check_max_age(rule.max_age, f"{prefix}max_age", findings)
+    if len(findings.errors) > errors_before or not isinstance(path, PathMatcher):
+        return None
+    return CheckedRule(
+        label=label,
+        path=path,
+        deny=deny,
+        origins=origins,
+        allow_credentials=credentials,
+        methods=methods,
+        any_method=any_method,
+        request_headers=request_headers,
+        any_request_header=any_header,
+        expose_headers=expose,
+        max_age=max_age,
+        allow_private_network=private_network,
+    )
+
+
+def _located(value: object, location: str, findings: Findings) -> list[tuple[str, object]]:
+    return [(f"{location}[{i}]", item) for i, item in enumerate(as_list(value, location, findings))]
+
+
+def _located_regexes(value: object, location: str, findings: Findings) -> list[tuple[str, object]]:
+    # One regex may be given alone (Starlette's allow_origin_regex is a single string).
+    if isinstance(value, str | re.Pattern):
+        return [(location, value)]
+    return _located(value, location, findings)
+
+
+def _check_methods(values: object, prefix: str, findings: Findings) -> tuple[frozenset[str], bool]:
+    methods: set[str] = set()
+    any_method = False
+    for location, method in _located(values, f"{prefix}allow_methods", findings):
+        if method == "*":
+            any_method = True
+        elif not isinstance(method, str) or not is_token(method):
+            findings.error(location, "method-invalid", f"{method!r} is not a method", "write 'PUT'")
+        elif method.upper() in FORBIDDEN_METHODS:
+            findings.error(
+                location,
+                "method-forbidden",
+                f"{method!r} is a forbidden method: browsers never send it",
+                "remove it",
+            )
+        else:
+            upper = method.upper()
+            methods.add(upper if upper in NORMALIZED_METHODS else method)
+    return frozenset(methods), any_method
+
+
+def _header_name_problem(name: object, location: str, findings: Findings) -> bool:
+    """Report a value that is not a header name, or a CORS protocol name; return if so."""
+    if not isinstance(name, str) or not is_token(name):
+        suggestion = "-".join(str(name).split()).lower() if isinstance(name, str) else ""
+        hint = (
+            f"write {suggestion!r}" if suggestion and is_token(suggestion) else "write 'x-api-key'"
+        )
+        findings.error(location, "header-invalid", f"{name!r} is not a header name", hint)
+        return True
+    lowered = name.lower()
+    if lowered.startswith(ACCESS_CONTROL_PREFIX) or lowered == "origin":
+        findings.error(
+            location,
+            "header-cors-protocol",
+            f"{name!r} belongs to the CORS protocol itself; the middleware handles it",
+            "remove it",
+        )
+        return True
+    return False
+
+
+def _check_request_headers(
+    values: object, prefix: str, findings: Findings
+) -> tuple[frozenset[str], bool]:
+    names: set[str] = set()
+    any_header = False
+    for location, name in _located(values, f"{prefix}allow_headers", findings):
+        if name == "*":
+            any_header = True
+        elif _header_name_problem(name, location, findings):
+            continue
+        elif is_forbidden_request_header(str(name).lower()):
+            hint = "allow_credentials=True sends cookies" if str(name).lower() == "cookie" else ""
+            findings.error(
+                location,
+                "header-forbidden",
+                f"{name!r} is set by the browser itself; a page can never send it",
+                hint or "remove it",
+            )
+        else:
+            names.add(str(name).lower())
+    return frozenset(names), any_header
+
+
+def _check_expose_headers(
+    values: object, prefix: str, credentials: bool, findings: Findings
+) -> str:
+    names: dict[str, None] = {}
+    star = False
+    for location, name in _located(values, f"{prefix}expose_headers", findings):
+        if name == "*":
+            if credentials:
+                findings.error(
+                    location,
+                    "credentials-expose-wildcard",
+                    "browsers read expose_headers=['*'] literally when credentials are allowed",
+                    "list the header names to expose",
+                )
+            star = True
+        elif _header_name_problem(name, location, findings):
+            continue
+        elif str(name).lower() in SAFELISTED_RESPONSE_HEADERS:
+            findings.warn(
+                location,
+                "expose-safelisted",
+                f"{name!r} is always readable; exposing it does nothing (it is left out)",
+                "remove it",
+            )
+        elif str(name).lower() in FORBIDDEN_RESPONSE_HEADERS:
+            findings.warn(
+                location,
+                "expose-forbidden",
+                f"{name!r} is never readable by a page, whatever the server says (it is left out)",
+                "remove it",
+            )
+        else:
+            names[str(name).lower()] = None
+    return "*" if star else ", ".join(names)
+
+
+def _check_max_age(value: object, location: str, findings: Findings) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        findings.error(
+            location, "max-age-type", f"max_age must be an int, got {value!r}", "write 600"
+        )
+        return None
+    if not 0 <= value <= MAX_AGE_LIMIT:
+        findings.error(
+            location,
+            "max-age-range",
+            f"max_age {value} is outside 0..{MAX_AGE_LIMIT}",
+            "use seconds from 0 to 86400",
+        )
+        return None
+    if value > BROWSER_MAX_AGE_CAP:
+        findings.warn(
+            location,
+            "max-age-capped",
+            f"max_age {value} exceeds Chromium's cap of {BROWSER_MAX_AGE_CAP} seconds",
+            f"use at most {BROWSER_MAX_AGE_CAP} to get what you ask for",
+        )
+    return value
