@@ -43,6 +43,10 @@ nitpick_ignore = [
     # Internal types of the compiled policy, named in its signatures: a header is a
     # (name, value) pair; the matchers are built by wsgicors.paths and wsgicors.origins.
     ("py:class", "Header"),
+    # The hooks' signatures, spelled out in the CORSMiddleware docstring.
+    ("py:class", "DecisionHook"),
+    ("py:class", "ReportHook"),
+    ("py:class", "collections.abc.Callable"),
     ("py:class", "PathMatcher"),
     ("py:class", "OriginMatcher"),
 ]

@@ -1,7 +1,9 @@
 """The behaviour table: one row per request/outcome, covering SPEC sections 2 to 4.
 
 Each case states the exact Access-Control-* and Vary headers sent (in order; anything not
-listed must be absent), the status, whether the app was called, and the recorded decision.
+listed must be absent), the status, whether the app was called, and the recorded decision
+(with its code wherever the rest would look the same for another code, as every refused
+preflight does). The framework tests and the differential fuzzer reuse the rows.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ import re
 
 from tests.support import PREFLIGHT_VARY, Case
 from wsgicors import Rule
+from wsgicors._http import MAX_REQUEST_HEADER_NAMES, MAX_REQUEST_HEADERS_LENGTH
 
 APP = "https://app.example.com"
 OTHER = "https://other.example.org"
 ORIGIN_VARY = ("Vary", "Origin")
+# Decision codes that rows with the same headers tell apart.
+NOT_ALLOWED = "origin-not-allowed"
+MALFORMED = "origin-malformed"
 
 
 def acao(value: str) -> tuple[str, str]:
@@ -27,6 +33,19 @@ def preflight(
     if request_headers is not None:
         headers["Access-Control-Request-Headers"] = request_headers
     return headers
+
+
+TENANT = "https://shop.tenant.test"
+
+
+def tenant_lookup(origin: str) -> bool:
+    """A stand-in for a table of tenants' origins."""
+    return origin == TENANT
+
+
+def tenant_lookup_down(origin: str) -> bool:
+    """A tenant lookup whose database is unreachable."""
+    raise ConnectionError("tenant database unreachable")
 
 
 SIMPLE = {"allow_origins": [APP]}
@@ -172,6 +191,7 @@ CASES: list[Case] = [
         headers={"Origin": APP},
         kind="pass-through",
         allowed=None,
+        code="path-not-routable",
     ),
     Case(
         "path-dot-segment-passes-through",
@@ -180,6 +200,7 @@ CASES: list[Case] = [
         headers={"Origin": APP},
         kind="pass-through",
         allowed=None,
+        code="path-not-routable",
     ),
     Case(
         "path-dotfile-is-not-a-dot-segment",
@@ -187,6 +208,7 @@ CASES: list[Case] = [
         path="/api/.well-known/x",
         headers={"Origin": APP},
         cors=[acao("*")],
+        code="any-origin",
     ),
     Case(
         "deny-rule-strips-app-headers",
@@ -196,6 +218,7 @@ CASES: list[Case] = [
         app_headers=[("Content-Type", "text/plain"), acao("*")],
         cors=[],
         allowed=False,
+        code="deny-rule",
     ),
     Case(
         "deny-rule-preflight-403",
@@ -208,6 +231,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="deny-rule",
     ),
     Case(
         "deny-rule-non-cors-strips",
@@ -217,6 +241,7 @@ CASES: list[Case] = [
         cors=[],
         kind="non-cors",
         allowed=None,
+        code="deny-rule",
     ),
     Case(
         "deny-rule-never-falls-through",
@@ -255,22 +280,24 @@ CASES: list[Case] = [
             headers={"Origin": origin},
             cors=[ORIGIN_VARY],
             allowed=False,
+            code=code,
         )
-        for label, origin in [
-            ("other-scheme", "http://app.example.com"),
-            ("other-port", "https://app.example.com:8443"),
-            ("upper-case", "https://APP.example.com"),
-            ("trailing-slash", "https://app.example.com/"),
-            ("path", "https://app.example.com/x"),
-            ("userinfo", "https://user@app.example.com"),
-            ("default-port", "https://app.example.com:443"),
-            ("suffix-attack", "https://app.example.com.evil.com"),
-            ("prefix-attack", "https://evilapp.example.com"),
-            ("joined-duplicates", f"{APP}, {OTHER}"),
-            ("empty", ""),
-            ("null-not-listed", "null"),
-            ("overlong", "https://" + "a" * 400 + ".example.com"),
-            ("whitespace", f" {APP}"),
+        for label, origin, code in [
+            ("other-scheme", "http://app.example.com", NOT_ALLOWED),
+            ("other-port", "https://app.example.com:8443", NOT_ALLOWED),
+            ("upper-case", "https://APP.example.com", MALFORMED),
+            ("trailing-slash", "https://app.example.com/", MALFORMED),
+            ("path", "https://app.example.com/x", MALFORMED),
+            ("userinfo", "https://user@app.example.com", MALFORMED),
+            ("default-port", "https://app.example.com:443", MALFORMED),
+            ("suffix-attack", "https://app.example.com.evil.com", NOT_ALLOWED),
+            ("prefix-attack", "https://evilapp.example.com", NOT_ALLOWED),
+            ("joined-duplicates", f"{APP}, {OTHER}", MALFORMED),
+            ("empty", "", MALFORMED),
+            # "null" is a serialized origin (an opaque one): valid, but not listed.
+            ("null-not-listed", "null", NOT_ALLOWED),
+            ("overlong", "https://" + "a" * 400 + ".example.com", MALFORMED),
+            ("whitespace", f" {APP}", MALFORMED),
         ]
     ],
     Case(
@@ -292,6 +319,7 @@ CASES: list[Case] = [
             headers={"Origin": origin},
             cors=[ORIGIN_VARY],
             allowed=False,
+            code=NOT_ALLOWED,
         )
         for label, origin in [
             ("apex", "https://example.com"),
@@ -340,6 +368,7 @@ CASES: list[Case] = [
         headers={"Origin": "null"},
         cors=[ORIGIN_VARY],
         allowed=False,
+        code=NOT_ALLOWED,
     ),
     Case(
         "origin-compiled-pattern",
@@ -415,6 +444,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="method-not-allowed",
     ),
     Case(
         "preflight-method-not-allowed",
@@ -426,6 +456,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="method-not-allowed",
     ),
     Case(
         "preflight-method-not-a-token",
@@ -437,6 +468,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="method-invalid",
     ),
     Case(
         "preflight-any-method-echoed",
@@ -458,6 +490,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="method-not-allowed",
     ),
     Case(
         "preflight-headers-tolerant-parsing",
@@ -489,6 +522,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="header-not-allowed",
     ),
     Case(
         "preflight-header-not-a-token",
@@ -500,6 +534,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="request-headers-invalid",
     ),
     Case(
         "preflight-header-wildcard",
@@ -525,6 +560,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="header-not-allowed",
     ),
     Case(
         "preflight-authorization-listed",
@@ -546,6 +582,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code=NOT_ALLOWED,
     ),
     Case(
         "preflight-malformed-origin",
@@ -557,6 +594,71 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code=MALFORMED,
+    ),
+    Case(
+        "preflight-overlong-origin",
+        options=API,
+        method="OPTIONS",
+        headers=preflight("https://" + "a" * 400 + ".example.com", "PUT"),
+        status=403,
+        cors=[PREFLIGHT_VARY],
+        app_called=False,
+        kind="preflight",
+        allowed=False,
+        code=MALFORMED,
+    ),
+    # With credentials, browsers read '*' in Allow-Methods/-Headers literally: never echoed.
+    Case(
+        "preflight-method-wildcard-with-credentials",
+        options={**API, "allow_methods": ["*"], "allow_credentials": True},
+        method="OPTIONS",
+        headers=preflight(APP, "*"),
+        status=403,
+        cors=[PREFLIGHT_VARY],
+        app_called=False,
+        kind="preflight",
+        allowed=False,
+        code="wildcard-with-credentials",
+    ),
+    Case(
+        "preflight-header-wildcard-with-credentials",
+        options={"allow_origins": [APP], "allow_headers": ["*"], "allow_credentials": True},
+        method="OPTIONS",
+        headers=preflight(APP, "GET", "x-token, *"),
+        status=403,
+        cors=[PREFLIGHT_VARY],
+        app_called=False,
+        kind="preflight",
+        allowed=False,
+        code="wildcard-with-credentials",
+    ),
+    # Hostile Access-Control-Request-Headers values are refused before any matching.
+    Case(
+        "preflight-request-headers-too-many",
+        options={"allow_origins": [APP], "allow_headers": ["*"]},
+        method="OPTIONS",
+        headers=preflight(
+            APP, "GET", ",".join(f"x-{i}" for i in range(MAX_REQUEST_HEADER_NAMES + 1))
+        ),
+        status=403,
+        cors=[PREFLIGHT_VARY],
+        app_called=False,
+        kind="preflight",
+        allowed=False,
+        code="request-headers-invalid",
+    ),
+    Case(
+        "preflight-request-headers-too-long",
+        options={"allow_origins": [APP], "allow_headers": ["*"]},
+        method="OPTIONS",
+        headers=preflight(APP, "GET", "x-" + "a" * MAX_REQUEST_HEADERS_LENGTH),
+        status=403,
+        cors=[PREFLIGHT_VARY],
+        app_called=False,
+        kind="preflight",
+        allowed=False,
+        code="request-headers-invalid",
     ),
     Case(
         "preflight-status-200",
@@ -643,6 +745,7 @@ CASES: list[Case] = [
         app_called=False,
         kind="preflight",
         allowed=False,
+        code="private-network-not-allowed",
     ),
     Case(
         "options-without-acrm-is-actual",
@@ -762,12 +865,14 @@ CASES: list[Case] = [
         options={"allow_origins": ["*"]},
         cors=[acao("*")],
         kind="non-cors",
+        code="any-origin",
     ),
     Case(
         "wildcard-rule-malformed-origin-not-reflected",
         options={"allow_origins": ["*"]},
         headers={"Origin": "https://evil.example\ttab"},
         cors=[acao("*")],
+        code="any-origin",
     ),
     Case(
         "redirect-gets-cors",
@@ -792,5 +897,41 @@ CASES: list[Case] = [
         headers={"Origin": APP},
         app_headers=[("Content-Type", "text/plain"), PAIR, ("Set-Cookie", "b=2")],
         cors=[ORIGIN_VARY, acao(APP), ("Access-Control-Allow-Credentials", "true")],
+    ),
+    # --- allow_origin_func --------------------------------------------------------------
+    Case(
+        "origin-func-allows-a-tenant",
+        rules=[Rule("/api/*", allow_origins=[APP], allow_origin_func=tenant_lookup)],
+        headers={"Origin": TENANT},
+        cors=[ORIGIN_VARY, acao(TENANT)],
+        code="origin-allowed",
+    ),
+    Case(
+        "origin-func-refuses-a-stranger",
+        rules=[Rule("/api/*", allow_origins=[APP], allow_origin_func=tenant_lookup)],
+        headers={"Origin": OTHER},
+        cors=[ORIGIN_VARY],
+        allowed=False,
+        code="origin-not-allowed",
+    ),
+    Case(
+        "origin-func-failure-refuses-without-breaking",
+        rules=[Rule("/api/*", allow_origins=[APP], allow_origin_func=tenant_lookup_down)],
+        headers={"Origin": TENANT},
+        cors=[ORIGIN_VARY],
+        allowed=False,
+        code="origin-func-failed",
+    ),
+    Case(
+        "origin-func-failure-refuses-the-preflight",
+        rules=[Rule("/api/*", allow_origins=[APP], allow_origin_func=tenant_lookup_down)],
+        method="OPTIONS",
+        headers=preflight(TENANT, "GET"),
+        status=403,
+        cors=[PREFLIGHT_VARY],
+        app_called=False,
+        kind="preflight",
+        allowed=False,
+        code="origin-func-failed",
     ),
 ]

@@ -138,6 +138,8 @@ class Case:
     app_called: bool = True
     kind: str = "actual"
     allowed: bool | None = True
+    # The decision's code (wsgicors.DECISION_CODES); checked when given.
+    code: str | None = None
     preflight_status: int = 204
 
     def build(self) -> tuple[CORSMiddleware, SpyApp]:

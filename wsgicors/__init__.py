@@ -3,7 +3,7 @@
 The documentation, including the behaviour contract, is in ``docs/`` (built with Sphinx).
 """
 
-from wsgicors.errors import DECISION_CODES, ConfigError, ConfigWarning, Problem
+from wsgicors.errors import DECISION_CODES, PROBLEM_CODES, ConfigError, ConfigWarning, Problem
 from wsgicors.middleware import DECISION_KEY, CORSMiddleware
 from wsgicors.policy import Decision
 from wsgicors.rules import Rule, RuleOptions
@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DECISION_CODES",
     "DECISION_KEY",
+    "PROBLEM_CODES",
     "CORSMiddleware",
     "ConfigError",
     "ConfigWarning",

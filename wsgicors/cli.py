@@ -18,7 +18,7 @@ from wsgicors import middleware as middleware_module
 from wsgicors._http import ENV_ACRH, ENV_ACRM, ENV_ACRPN, ENV_ORIGIN, SAFELISTED_METHODS
 from wsgicors.config import load_policy
 from wsgicors.errors import ConfigError, escape
-from wsgicors.middleware import DECISION_KEY, CORSMiddleware
+from wsgicors.middleware import DECISION_KEY, CORSMiddleware, decision_for
 from wsgicors.serve import AppImportError, import_app
 
 if TYPE_CHECKING:
@@ -137,12 +137,19 @@ def _show(
     called.clear()
     middleware(environ, start_response)
     decision: Decision = environ[DECISION_KEY]
-    verdict = {True: "allowed", False: "refused", None: "no CORS"}[decision.allowed]
-    print(f"  decision: {verdict} ({decision.kind}, {decision.code}): {decision.reason}")
+    print(f"  decision: {_verdict(decision)}")
+    candidate = middleware.policy.candidate
+    if candidate is not None:
+        print(f"  report-only rules would decide: {_verdict(decision_for(candidate, environ))}")
     print(f"  response: {response['status']}{'' if called else ' (from wsgicors; app not called)'}")
     for name, value in response["headers"]:
         print(f"    {name}: {escape(value)}")
     return decision
+
+
+def _verdict(decision: Decision) -> str:
+    allowed = {True: "allowed", False: "refused", None: "no CORS"}[decision.allowed]
+    return f"{allowed} ({decision.kind}, {decision.code}): {decision.reason}"
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import importlib
 import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 from wsgicors.errors import ConfigError, Findings, Problem
+from wsgicors.locations import Locate, json_values_and_lines, line_finder
 from wsgicors.policy import Policy, compile_policy
 from wsgicors.rules import RULE_OPTIONS, Rule, unknown_key
 
@@ -30,27 +32,25 @@ __all__ = [
     "INI_SECTION",
     "ConfigSource",
     "convert_strings",
-    "line_finder",
     "load_policy",
     "policy_from_mapping",
     "split_list",
 ]
 
 ConfigSource = str | os.PathLike[str] | Mapping[str, object]
-Locate = Callable[[str], int | None]
 
 #: The INI section holding top-level options; rules are ``[rule:NAME]`` sections.
 INI_SECTION: Final = "wsgicors"
 RULE_KEYS: Final = ("path", "path_regex", *RULE_OPTIONS)
-_TOP_KEYS: Final = ("preflight_status", "rules")
+_TOP_KEYS: Final = ("preflight_status", "debug_header", "rules", "report_only")
 # How INI (and PasteDeploy) strings convert to the schema's types.
 _LIST_KEYS: Final = frozenset(
     {"allow_origins", "allow_origin_regex", "allow_methods", "allow_headers", "expose_headers"}
 )
 _BOOL_KEYS: Final = frozenset(
-    {"allow_credentials", "allow_private_network", "allow_insecure_origins", "deny"}
+    {"allow_credentials", "allow_private_network", "allow_insecure_origins", "deny", "debug_header"}
 )
-_INT_KEYS: Final = frozenset({"max_age", "preflight_status"})
+_INT_KEYS: Final = frozenset({"max_age", "preflight_status", "allow_origin_func_ttl"})
 # Stands in for a missing or unusable path, so that the rule's other keys are still checked.
 _PLACEHOLDER_PATH: Final = "/"
 _BOOLEANS: Final = {"true": True, "yes": True, "on": True, "1": True}
@@ -118,8 +118,17 @@ def policy_from_mapping(
     :param findings: what the reader found before (it is extended and returned).
     """
     found = findings or Findings()
-    rules, options, preflight_status = _read_mapping(data, found)
-    policy, checked = compile_policy(rules, options, preflight_status=preflight_status)
+    rules, options, top = _read_mapping(data, found)
+    report_only = None
+    if isinstance(data, Mapping) and "report_only" in data:
+        report_only = _read_rules(data["report_only"], "report_only", found)
+    policy, checked = compile_policy(
+        rules,
+        options,
+        preflight_status=top.get("preflight_status", 204),
+        debug_header=top.get("debug_header", False),
+        report_only=report_only,
+    )
     found.extend(checked)
     if locate is not None:
         found.annotate(
@@ -145,8 +154,9 @@ def _nearest_line(location: str, locate: Locate) -> int | None:
 
 def _read_mapping(
     data: object, findings: Findings
-) -> tuple[list[object] | None, dict[str, object], object]:
-    """Return (rules, or ``None`` for the single-rule form; its options; preflight_status)."""
+) -> tuple[list[object] | None, dict[str, object], dict[str, object]]:
+    """Return (rules, or ``None`` for the single-rule form; its options; the top-level
+    middleware options that are present)."""
     if not isinstance(data, Mapping):
         findings.error(
             "",
@@ -154,15 +164,15 @@ def _read_mapping(
             f"the configuration must be a table of keys, got {type(data).__name__}",
             "start from examples/cors.toml",
         )
-        return [], {}, 204
+        return [], {}, {}
     known = (*_TOP_KEYS, *RULE_KEYS)
     for key in data:
         if key not in known:
             unknown_key(str(key), str(key), known, findings)
-    preflight_status = data.get("preflight_status", 204)
+    top = {key: data[key] for key in ("preflight_status", "debug_header") if key in data}
     shorthand = {key: data[key] for key in RULE_KEYS if key in data}
     if "rules" not in data:
-        return None, _rule_keywords(shorthand, "", findings), preflight_status
+        return None, _rule_keywords(shorthand, "", findings), top
     for key in shorthand:
         findings.error(
             key,
@@ -170,26 +180,30 @@ def _read_mapping(
             f"rule option {key!r} at the top level beside 'rules'",
             "move it into each [[rules]] table",
         )
-    tables = data["rules"]
+    return _read_rules(data["rules"], "rules", findings), {}, top
+
+
+def _read_rules(tables: object, key: str, findings: Findings) -> list[object]:
+    """Read an array of rule tables (``rules`` or ``report_only``) into rules."""
     if isinstance(tables, str | bytes | Mapping) or not isinstance(tables, list | tuple):
         findings.error(
-            "rules",
+            key,
             "type-list",
-            "'rules' must be an array of tables",
-            "write each rule as a [[rules]] table",
+            f"{key!r} must be an array of tables",
+            f"write each rule as a [[{key}]] table",
         )
-        return [], {}, preflight_status
+        return []
     rules: list[object] = []
     for index, table in enumerate(tables):
         if isinstance(table, Mapping):
-            prefix = f"rules[{index}]."
-            for key in table:
-                if key not in RULE_KEYS:
-                    unknown_key(f"{prefix}{key}", str(key), RULE_KEYS, findings)
+            prefix = f"{key}[{index}]."
+            for name in table:
+                if name not in RULE_KEYS:
+                    unknown_key(f"{prefix}{name}", str(name), RULE_KEYS, findings)
             keywords = _rule_keywords(table, prefix, findings)
             if "path" not in keywords:
                 findings.error(
-                    f"rules[{index}]",
+                    f"{key}[{index}]",
                     "path-missing",
                     "a rule needs 'path' or 'path_regex'",
                     "add path = '/api/*' (or '*' for every path)",
@@ -198,7 +212,7 @@ def _read_mapping(
             rules.append(Rule(path, **keywords))  # type: ignore[arg-type]
         else:
             rules.append(table)  # the checker reports what it is
-    return rules, {}, preflight_status
+    return rules
 
 
 def _rule_keywords(
@@ -207,6 +221,10 @@ def _rule_keywords(
     """Return the known keys of one rule table as keywords, ``path_regex`` compiled into
     ``path``; unknown keys are left out (reported by the caller)."""
     keywords = {key: table[key] for key in ("path", *RULE_OPTIONS) if key in table}
+    if isinstance(keywords.get("allow_origin_func"), str):
+        keywords["allow_origin_func"] = _import_function(
+            str(keywords["allow_origin_func"]), f"{prefix}allow_origin_func", findings
+        )
     if "path_regex" not in table:
         return keywords
     source = table["path_regex"]
@@ -232,6 +250,41 @@ def _rule_keywords(
             )
     keywords.setdefault("path", _PLACEHOLDER_PATH)
     return keywords
+
+
+def import_object(target: str) -> object:
+    """Import ``module:attribute`` (dotted attributes allowed).
+
+    :raises ImportError: when the module or the attribute cannot be found.
+    """
+    module_name, _, attribute = target.partition(":")
+    try:
+        obj: object = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ImportError(f"cannot import {module_name!r}: {error}") from error
+    for part in attribute.split(".") if attribute else ():
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ImportError(f"{module_name!r} has no attribute {attribute!r}") from None
+    return obj
+
+
+def _import_function(target: str, location: str, findings: Findings) -> object:
+    """Import a function named ``module:attribute`` in a file; report it if that fails."""
+    if ":" not in target:
+        findings.error(
+            location,
+            "import-string",
+            f"{target!r} does not name a function as 'module:attribute'",
+            "write it as 'myapp.cors:is_tenant_origin'",
+        )
+        return None
+    try:
+        return import_object(target)
+    except ImportError as error:
+        findings.error(location, "import-failed", str(error), "check the module and the name")
+        return None
 
 
 def convert_strings(values: Mapping[str, str]) -> dict[str, object]:
@@ -275,50 +328,9 @@ def _parse_json(text: str, source: str, findings: Findings) -> tuple[object, dic
         json.loads(text)
     except json.JSONDecodeError as error:
         raise _syntax_error(source, error.lineno, error.msg) from None
-    lines: dict[str, int] = {}
-    decoder = json.JSONDecoder()
-
-    def line_of(index: int) -> int:
-        return text.count("\n", 0, index) + 1
-
-    def skip(index: int) -> int:
-        while index < len(text) and text[index] in " \t\r\n":
-            index += 1
-        return index
-
-    def value(index: int, location: str) -> tuple[object, int]:
-        index = skip(index)
-        lines[location] = line_of(index)
-        if text[index] == "{":
-            result: dict[str, object] = {}
-            index = skip(index + 1)
-            while text[index] != "}":
-                key, index = decoder.raw_decode(text, index)
-                where = f"{location}.{key}" if location else key
-                if key in result:
-                    findings.error(
-                        where,
-                        "config-duplicate-key",
-                        f"key {key!r} appears twice in one object; JSON readers keep the last",
-                        "keep one of them",
-                    )
-                result[key], index = value(skip(index) + 1, where)
-                index = skip(index)
-                index = skip(index + 1) if text[index] == "," else index
-            return result, index + 1
-        if text[index] == "[":
-            items: list[object] = []
-            index = skip(index + 1)
-            while text[index] != "]":
-                item, index = value(index, f"{location}[{len(items)}]")
-                items.append(item)
-                index = skip(index)
-                index = skip(index + 1) if text[index] == "," else index
-            return items, index + 1
-        return decoder.raw_decode(text, index)
-
-    data, _ = value(0, "")
-    return data, lines
+    except RecursionError:
+        raise _syntax_error(source, None, "values are nested too deeply") from None
+    return json_values_and_lines(text, findings)
 
 
 def _parse_ini(text: str, source: str, findings: Findings) -> dict[str, object]:
@@ -331,64 +343,26 @@ def _parse_ini(text: str, source: str, findings: Findings) -> dict[str, object]:
         line = getattr(error, "lineno", None)
         raise _syntax_error(source, line, str(error).splitlines()[0]) from None
     data: dict[str, object] = {}
-    rules: list[object] = []
+    rules: dict[str, list[object]] = {"rule:": [], "report:": []}
     for section in parser.sections():
         values = parser[section]
+        kind = next((kind for kind in rules if section.startswith(kind)), None)
         if section == INI_SECTION:
             data.update(convert_strings(values))
-        elif section.startswith("rule:"):
+        elif kind is not None:
             rule = convert_strings(values)
-            rule.setdefault("name", section[len("rule:") :].strip())
-            rules.append(rule)
+            rule.setdefault("name", section[len(kind) :].strip())
+            rules[kind].append(rule)
         else:
             findings.error(
                 f"[{section}]",
                 "config-unknown-section",
                 f"unknown section [{section}]",
-                f"use [{INI_SECTION}] for options and [rule:NAME] for each rule",
+                f"use [{INI_SECTION}] for options, [rule:NAME] for each rule and "
+                "[report:NAME] for each report-only rule",
             )
-    if rules:
-        data["rules"] = rules
+    if rules["rule:"]:
+        data["rules"] = rules["rule:"]
+    if rules["report:"]:
+        data["report_only"] = rules["report:"]
     return data
-
-
-def line_finder(text: str, rule_header: str, top_section: str | None) -> Locate:
-    """Return a function finding the line of a location such as ``rules[1].max_age``.
-
-    It reads the text as written: the N-th rule header, then the first ``key =`` line before
-    the next header. Good enough for the usual layouts; ``None`` when not found.
-    """
-    lines = text.splitlines()
-    header = re.compile(rf"\s*{rule_header}")
-    any_header = re.compile(r"\s*\[")
-    top = re.compile(rf"\s*\[\s*{re.escape(top_section)}\s*\]") if top_section else None
-    starts = [number for number, line in enumerate(lines) if header.match(line)]
-    sections = {line.strip(): number for number, line in enumerate(lines) if any_header.match(line)}
-
-    def locate(location: str) -> int | None:
-        if location in sections:
-            return sections[location] + 1
-        match = re.match(r"(?:rules\[(\d+)\]\.?)?([A-Za-z_]*)", location)
-        if match is None:  # pragma: no cover (every part of the pattern is optional)
-            return None
-        index, key = match.group(1), match.group(2)
-        if index is not None:
-            if int(index) >= len(starts):
-                return None
-            if not key:
-                return starts[int(index)] + 1
-            begin = starts[int(index)] + 1
-        elif not key:
-            return None
-        else:
-            found = [n for n, line in enumerate(lines) if top and top.match(line)]
-            begin = found[0] + 1 if found else 0
-        key_line = re.compile(rf"\s*{re.escape(key)}\s*[=:]")
-        for number in range(begin, len(lines)):
-            if any_header.match(lines[number]):
-                break
-            if key_line.match(lines[number]):
-                return number + 1
-        return None
-
-    return locate

@@ -4,20 +4,22 @@ One request: ask the policy for the answer to the path and CORS headers (one mem
 traffic), record the decision, then answer a preflight from precomputed headers without calling
 the app, or call the app with a ``start_response`` that strips app-set Access-Control-* headers,
 adds ours and merges ``Vary``. The app's iterable is returned untouched, so ``close()`` reaches
-it (PEP 3333).
+it (PEP 3333). Hooks and report-only rules run only when configured.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Final
 
 from wsgicors._http import ACCESS_CONTROL_PREFIX, ENV_ACRH, ENV_ACRM, ENV_ACRPN, ENV_ORIGIN
 from wsgicors._http import for_log as _for_log
-from wsgicors.policy import DEFAULT_MEMO_SIZE, Decision, Policy, compile_policy
+from wsgicors.errors import ConfigError, Problem
+from wsgicors.policy import DEFAULT_MEMO_SIZE, Decision, Policy, PreflightAnswer, compile_policy
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Unpack
 
     from _typeshed import OptExcInfo
@@ -26,7 +28,10 @@ if TYPE_CHECKING:
     from wsgicors.config import ConfigSource
     from wsgicors.rules import Rule, RuleOptions
 
-__all__ = ["DECISION_KEY", "CORSMiddleware", "rewrite_headers"]
+    DecisionHook = Callable[[WSGIEnvironment, Decision], object]
+    ReportHook = Callable[[WSGIEnvironment, Decision, Decision], object]
+
+__all__ = ["DECISION_KEY", "CORSMiddleware", "decision_for", "rewrite_headers"]
 
 #: The ``environ`` key under which each request's :class:`~wsgicors.Decision` is stored.
 DECISION_KEY: Final = "wsgicors.decision"
@@ -34,8 +39,13 @@ DECISION_KEY: Final = "wsgicors.decision"
 Header = tuple[str, str]
 
 logger = logging.getLogger("wsgicors")
+report_logger = logging.getLogger("wsgicors.report")
 _DEBUG: Final = logging.DEBUG
 _debug_enabled = logger.isEnabledFor
+# The logger's own memo of isEnabledFor answers (logging clears it in place whenever levels
+# change). Reading it first skips a Python-level call per request while DEBUG is off; on a
+# miss (or where logging keeps no such memo), isEnabledFor answers.
+_enabled_memo: dict[int, bool] = getattr(logger, "_cache", {})
 # Only "Access-Control-*" and "Vary" names start with these (in any case): a response without
 # one needs no rewrite, only our headers appended. An empty name takes the full rewrite too.
 _REWRITE_INITIALS: Final = "aAvV"
@@ -49,15 +59,33 @@ class CORSMiddleware:
         decides. Omit it to build one rule covering every path from *options*.
     :param preflight_status: status of a successful preflight: 204 (default) or 200.
     :param memo_size: how many answers the middleware memoises, in all.
+    :param report_only: candidate rules evaluated on every request without being enforced;
+        when their decision differs from the enforced one, *on_report* is called and a warning
+        is logged on ``wsgicors.report``.
+    :param on_report: ``on_report(environ, enforced, candidate)``, called with both decisions
+        when they differ.
+    :param on_decision: ``on_decision(environ, decision)``, called once per request.
+    :param debug_header: add ``X-CORS-Decision: <code>`` to covered responses (development only:
+        it tells every client why it was refused).
     :param policy: an already compiled :class:`~wsgicors.policy.Policy` (what the config
         loaders build), instead of *rules* and *options*.
     :param options: the keyword options of :class:`~wsgicors.Rule` (Starlette's names), used
         only when *rules* is omitted: ``CORSMiddleware(app, allow_origins=[...])``.
     :raises ConfigError: listing every problem in the configuration.
     :warns ConfigWarning: once for each risky-but-legal setting.
+
+    Exceptions raised by the hooks are logged and never reach the request.
     """
 
-    __slots__ = ("app", "policy")
+    __slots__ = (
+        "__weakref__",  # a config watcher must not keep a discarded middleware alive
+        "_observe",
+        "_on_decision",
+        "_on_report",
+        "_report_limit",
+        "app",
+        "policy",
+    )
 
     def __init__(
         self,
@@ -66,31 +94,69 @@ class CORSMiddleware:
         *,
         preflight_status: int = 204,
         memo_size: int = DEFAULT_MEMO_SIZE,
+        report_only: Sequence[Rule] | None = None,
+        on_report: ReportHook | None = None,
+        on_decision: DecisionHook | None = None,
+        debug_header: bool = False,
         policy: Policy | None = None,
         **options: Unpack[RuleOptions],
     ) -> None:
+        hooks = [("on_report", on_report), ("on_decision", on_decision)]
+        problems = [
+            Problem(name, "hook-type", f"{name} must be callable, got {hook!r}", "pass a function")
+            for name, hook in hooks
+            if hook is not None and not callable(hook)
+        ]
+        if problems:
+            raise ConfigError(problems)
         self.app = app
+        self._on_report = on_report
+        self._on_decision = on_decision
+        self._report_limit = _RateLimit(10, 60.0)
+        self._observe: Callable[[WSGIEnvironment, Decision, Policy], None] | None = None
         if policy is None:
-            policy = _compile(rules, options, preflight_status, memo_size, stacklevel=3)
-        elif rules is not None or options:
-            raise TypeError("give either policy= or rules and options, not both")
-        self.policy = policy
+            policy = _compile(
+                rules,
+                options,
+                preflight_status=preflight_status,
+                memo_size=memo_size,
+                debug_header=debug_header,
+                report_only=report_only,
+            )
+        elif rules is not None or options or report_only is not None or debug_header:
+            raise TypeError("give either policy= or the configuration it compiles, not both")
+        self.install(policy)
 
     @classmethod
-    def from_config(cls, app: WSGIApplication, source: ConfigSource) -> CORSMiddleware:
+    def from_config(
+        cls,
+        app: WSGIApplication,
+        source: ConfigSource,
+        *,
+        reload: bool = False,
+        on_report: ReportHook | None = None,
+        on_decision: DecisionHook | None = None,
+    ) -> CORSMiddleware:
         """Wrap *app* with the policy in *source*: a ``.toml``, ``.json`` or ``.ini`` file, or
         a Mapping with the same keys.
 
+        :param reload: watch the file (its modification time, at most once a second, in a
+            background thread) and swap in its new policy when it changes; a changed file with
+            problems is logged at ERROR and the old policy keeps serving.
         :raises ConfigError: listing every problem, with file, line and location.
         :warns ConfigWarning: for each risky-but-legal setting, with file and line.
         """
         # Imported here so that file loading stays out of the request path's imports.
         from wsgicors.config import load_policy  # noqa: PLC0415
+        from wsgicors.watch import watch  # noqa: PLC0415
 
         policy, findings = load_policy(source)
         findings.raise_or_warn(stacklevel=2)
         assert policy is not None  # noqa: S101 (no errors, so a policy)
-        return cls(app, policy=policy)
+        middleware = cls(app, policy=policy, on_report=on_report, on_decision=on_decision)
+        if reload:
+            watch(source, middleware.install)
+        return middleware
 
     def reconfigure(
         self,
@@ -98,6 +164,8 @@ class CORSMiddleware:
         *,
         preflight_status: int = 204,
         memo_size: int = DEFAULT_MEMO_SIZE,
+        report_only: Sequence[Rule] | None = None,
+        debug_header: bool = False,
         **options: Unpack[RuleOptions],
     ) -> None:
         """Check a new configuration fully, then swap it in atomically.
@@ -107,31 +175,52 @@ class CORSMiddleware:
 
         :raises ConfigError: listing every problem; the old policy keeps serving.
         """
-        self.policy = _compile(rules, options, preflight_status, memo_size, stacklevel=3)
+        self.install(
+            _compile(
+                rules,
+                options,
+                preflight_status=preflight_status,
+                memo_size=memo_size,
+                debug_header=debug_header,
+                report_only=report_only,
+            )
+        )
+
+    def install(self, policy: Policy) -> None:
+        """Serve with the already compiled *policy* from the next request on."""
+        needs_observer = self._on_decision is not None or policy.candidate is not None
+        self._observe = self._notify if needs_observer else None
+        self.policy = policy
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         # The hot path: on repeat traffic, one memo hit on precomputed answers.
         policy = self.policy  # read once: a reconfigure mid-request cannot mix two policies
         path: str = environ.get("PATH_INFO", "")
         origin: str | None = environ.get(ENV_ORIGIN)
+        preflight: PreflightAnswer | None = None
         if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
             method: str | None = environ.get(ENV_ACRM)
             if method is not None:
-                decision, status, preflight_headers = policy.preflight(
+                preflight = policy.preflight(
                     path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, "")
                 )
-                environ[DECISION_KEY] = decision
-                if _debug_enabled(_DEBUG):
-                    _log(environ, decision)
-                if status is None:
-                    return self.app(environ, start_response)
-                start_response(status, list(preflight_headers))
-                return []
+        if preflight is None:
+            decision, headers, vary_origin, appended = policy.actual(path, origin)
+        else:
+            decision = preflight[0]
 
-        decision, headers, vary_origin, appended = policy.actual(path, origin)
         environ[DECISION_KEY] = decision
-        if _debug_enabled(_DEBUG):
+        if _enabled_memo.get(_DEBUG) is not False and _debug_enabled(_DEBUG):
             _log(environ, decision)
+        if self._observe is not None:
+            self._observe(environ, decision, policy)
+
+        if preflight is not None:
+            _, status, preflight_headers = preflight
+            if status is None:
+                return self.app(environ, start_response)
+            start_response(status, list(preflight_headers))
+            return []
         if headers is None:
             return self.app(environ, start_response)
 
@@ -148,14 +237,85 @@ class CORSMiddleware:
 
         return self.app(environ, cors_start_response)  # type: ignore[arg-type]
 
+    def _notify(self, environ: WSGIEnvironment, decision: Decision, policy: Policy) -> None:
+        """Run the hooks and the report-only comparison; nothing here can fail the request."""
+        if self._on_decision is not None:
+            try:
+                self._on_decision(environ, decision)
+            except Exception:
+                logger.exception("on_decision raised; the request goes on")
+        if policy.candidate is None:
+            return
+        candidate = decision_for(policy.candidate, environ)
+        if (candidate.kind, candidate.allowed) == (decision.kind, decision.allowed):
+            return
+        if self._report_limit.allow():
+            report_logger.warning(
+                "report-only rules decide differently: %s %s origin=%s enforced=%s/%s/%s "
+                "candidate=%s/%s/%s",
+                _for_log(environ.get("REQUEST_METHOD")),
+                _for_log(environ.get("PATH_INFO", "")),
+                _for_log(environ.get(ENV_ORIGIN)),
+                decision.rule or "-",
+                decision.allowed,
+                decision.code,
+                candidate.rule or "-",
+                candidate.allowed,
+                candidate.code,
+            )
+        if self._on_report is not None:
+            try:
+                self._on_report(environ, decision, candidate)
+            except Exception:
+                logger.exception("on_report raised; the request goes on")
+
+
+def decision_for(policy: Policy, environ: WSGIEnvironment) -> Decision:
+    """What *policy* decides for the request in *environ* (as ``__call__`` asks it)."""
+    path: str = environ.get("PATH_INFO", "")
+    origin: str | None = environ.get(ENV_ORIGIN)
+    method: str | None = environ.get(ENV_ACRM)
+    if origin is not None and method is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
+        return policy.preflight(
+            path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, "")
+        ).decision
+    return policy.actual(path, origin).decision
+
+
+class _RateLimit:
+    """At most *count* events per *seconds*, as a fixed window: enough for log lines."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self._count, self._seconds = count, seconds
+        self._window, self._used = -1, 0
+
+    def allow(self) -> bool:
+        window = int(time.monotonic() // self._seconds)
+        if window != self._window:
+            self._window, self._used = window, 0
+        self._used += 1
+        return self._used <= self._count
+
 
 def _compile(
-    rules: object, options: RuleOptions, preflight_status: object, memo_size: int, stacklevel: int
+    rules: object,
+    options: RuleOptions,
+    *,
+    preflight_status: object,
+    memo_size: int,
+    debug_header: object,
+    report_only: object,
 ) -> Policy:
     policy, findings = compile_policy(
-        rules, dict(options), preflight_status=preflight_status, memo_size=memo_size
+        rules,
+        dict(options),
+        preflight_status=preflight_status,
+        memo_size=memo_size,
+        debug_header=debug_header,
+        report_only=report_only,
     )
-    findings.raise_or_warn(stacklevel=stacklevel)
+    # Warnings point at the caller of the public entry point: __init__ or reconfigure.
+    findings.raise_or_warn(stacklevel=3)
     assert policy is not None  # noqa: S101 (no errors, so a policy)
     return policy
 

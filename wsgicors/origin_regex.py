@@ -1,10 +1,10 @@
 r"""Judge ``allow_origin_regex`` patterns from their parse tree (SPEC section 5).
 
-CPython's regex parser turns a pattern into a tree of *positions* (one character out of a set
-of ASCII characters; origins are ASCII), repeats, alternations and zero-width assertions. The
-engine itself says what each one-character item matches, so case folding and ``re.ASCII``
-count exactly. Assertions are ignored and a back reference counts as any string: the rules
-judge a superset of what the pattern matches, so what they cannot see through is refused.
+The rules read the tree :mod:`wsgicors.regex_tree` builds: *positions* (one character out of
+a set of ASCII characters; origins are ASCII), repeats, alternations and zero-width
+assertions, with case folding and ``re.ASCII`` counted exactly. Assertions are ignored and a
+back reference counts as any string: the rules judge a superset of what the pattern matches,
+so what they cannot see through is refused.
 
 ``regex-unescaped-dot`` (error): an unescaped ``.`` that cannot follow itself (``.``, ``.?``,
 ``.{1}``; not ``.*``, ``.+``, ``.{2}``) next to a position, before or after it through groups,
@@ -45,36 +45,42 @@ other than ``https``, ``allow_insecure_origins`` is off, and a pinned domain is 
 
 from __future__ import annotations
 
-import importlib
 import re
 import string
-import warnings
-from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Final, Literal
 
 from wsgicors.origins import is_loopback_host, is_serialized_origin
+from wsgicors.regex_tree import (
+    MAX_DEPTH,
+    Alternation,
+    Assertion,
+    Position,
+    Repeat,
+    TooDeepError,
+    characters,
+    choices,
+    follow_positions,
+    has_unseparated_nested_repeat,
+    last_positions,
+    parse_tree,
+    positions,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
+
+    from wsgicors.regex_tree import Concatenation, Node
 
 __all__ = ["RegexFinding", "judge_origin_regex", "pinned_domains"]
 
-_ASCII: Final = frozenset(map(chr, range(128)))
 # Every character a serialized origin can contain (wsgicors.origins.is_serialized_origin).
 _ORIGIN_CHARS: Final = frozenset(string.ascii_lowercase + string.digits + "+-._:/[]")
 _LABEL_CHARS: Final = frozenset(string.ascii_letters + string.digits + "_-")
 _DIGITS: Final = frozenset(string.digits)
 _SCHEME: Final = re.compile(r"[a-z][a-z0-9+.\-]*", re.ASCII)
-_REPEAT_OPCODES: Final = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
-_CHARACTER_OPCODES: Final = frozenset({"ANY", "LITERAL", "NOT_LITERAL", "IN"})
-# The flags that change which characters a one-character item matches.
-_CHARACTER_FLAGS: Final = re.IGNORECASE | re.ASCII | re.DOTALL
 _MAX_SCHEMES: Final = 16
 _MAX_ENDINGS: Final = 64
-# Deeper nesting is refused: no origin regex needs it, and judging it would exhaust the stack.
-_MAX_DEPTH: Final = 64
 # Sample origins for messages prefer characters a reader recognises in a host name, and put
 # an attacker's name where the pattern takes any run of characters.
 _SAMPLE_ORDER: Final = string.ascii_lowercase + string.digits + "-_.:/+[]"
@@ -92,7 +98,7 @@ _MESSAGES: Final = {
     "anyone can register a name{such_as}",
     "insecure-origin": "origin regex {regex} admits {schemes} origins with credentials: anyone "
     "on the network path can impersonate them",
-    "too-deep": f"origin regex {{regex}} nests groups more than {_MAX_DEPTH} deep, too deep to "
+    "too-deep": f"origin regex {{regex}} nests groups more than {MAX_DEPTH} deep, too deep to "
     "judge",
 }
 _HINTS: Final = {
@@ -126,200 +132,16 @@ class RegexFinding:
     hint: str
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _Char:
-    """One character out of ``chars``; compared by identity, as a position in the pattern."""
-
-    chars: frozenset[str]
-    wildcard: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Repeat:
-    low: int
-    high: int | None  # None: unbounded
-    body: _Seq
-
-
-@dataclass(frozen=True, slots=True)
-class _Branch:
-    alternatives: tuple[_Seq, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Look:
-    """A zero-width assertion; the body is kept for the nested-quantifier rule."""
-
-    body: _Seq
-
-
-_Node: TypeAlias = _Char | _Repeat | _Branch | _Look
-_Seq: TypeAlias = tuple[_Node, ...]
-
-
 @dataclass(frozen=True, slots=True)
 class _Pin:
     domain: str
     subdomains: bool
 
 
-def _sre_parse(source: str, flags: int) -> tuple[Any, int]:
-    """Parse *source* with the parser ``re.compile`` uses; also return its unbounded count.
-
-    ``re._parser`` (the deprecated ``sre_parse`` before Python 3.11) is private and typeshed
-    has no stub for it, so its tree is ``Any`` here and :func:`_convert` is its only reader.
-    The tree has the same shape on Python 3.11, 3.12 and 3.13.
-    """
-    parser = importlib.import_module("re._parser")
-    with warnings.catch_warnings():
-        # The pattern was compiled already, which issued its warnings (a possible nested set);
-        # parsing it again must not issue them twice, nor fail where they are errors.
-        warnings.simplefilter("ignore")
-        return parser.parse(source, flags), int(parser.MAXREPEAT)
-
-
-class _TooDeepError(Exception):
-    """The pattern nests groups deeper than :data:`_MAX_DEPTH`."""
-
-
-def _tree(source: str, flags: int) -> _Seq:
-    raw, unbounded = _sre_parse(source, flags)
-    return _convert(raw, flags, unbounded, 0)
-
-
-def _convert(items: Any, flags: int, unbounded: int, depth: int) -> _Seq:
-    if depth > _MAX_DEPTH:
-        raise _TooDeepError
-    depth += 1
-    nodes: list[_Node] = []
-    for opcode, argument in items:
-        name = str(opcode.name)
-        if name == "SUBPATTERN":
-            _, added, removed, body = argument
-            nodes.extend(_convert(body, (flags | added) & ~removed, unbounded, depth))
-        elif name == "ATOMIC_GROUP":
-            nodes.extend(_convert(argument, flags, unbounded, depth))
-        elif name in _REPEAT_OPCODES:
-            low, high, body = argument
-            high = None if high >= unbounded else high
-            nodes.append(_Repeat(low, high, _convert(body, flags, unbounded, depth)))
-        elif name in {"BRANCH", "GROUPREF_EXISTS"}:
-            # BRANCH is (None, alternatives); GROUPREF_EXISTS is (group, yes, no or None).
-            alternatives = argument[1] if name == "BRANCH" else (argument[1], argument[2] or ())
-            nodes.append(
-                _Branch(tuple(_convert(each, flags, unbounded, depth) for each in alternatives))
-            )
-        elif name in {"ASSERT", "ASSERT_NOT", "AT"}:
-            nodes.append(
-                _Look(() if name == "AT" else _convert(argument[1], flags, unbounded, depth))
-            )
-        elif name in _CHARACTER_OPCODES:
-            chars = _ascii_matches(_one_character_source(name, argument), flags & _CHARACTER_FLAGS)
-            nodes.append(_Char(chars, wildcard=name == "ANY"))
-        else:
-            # A back reference, FAILURE (3.13), or an opcode a later Python adds: any string.
-            nodes.append(_Repeat(0, None, (_Char(_ASCII),)))
-    return tuple(nodes)
-
-
-def _one_character_source(name: str, argument: Any) -> str:
-    if name == "ANY":
-        return "."
-    if name != "IN":
-        return f"[^{_code_point(argument)}]" if name == "NOT_LITERAL" else _code_point(argument)
-    members = []
-    for member, value in argument:  # NEGATE comes first when present
-        kind = str(member.name)
-        if kind == "NEGATE":
-            members.append("^")
-        elif kind == "RANGE":
-            members.append(f"{_code_point(value[0])}-{_code_point(value[1])}")
-        elif kind == "CATEGORY":  # CATEGORY_DIGIT is \d, CATEGORY_NOT_WORD is \W, and so on
-            category = str(value.name)
-            letter = category.rpartition("_")[2][0].lower()
-            members.append("\\" + (letter.upper() if "_NOT_" in category else letter))
-        else:
-            members.append(_code_point(value))
-    return f"[{''.join(members)}]"
-
-
-def _code_point(value: int) -> str:
-    return f"\\U{value:08x}"
-
-
-@lru_cache(maxsize=4096)
-def _ascii_matches(source: str, flags: int) -> frozenset[str]:
-    """Return the ASCII characters the one-character pattern *source* matches."""
-    one_character = re.compile(source, flags)
-    return frozenset(char for char in _ASCII if one_character.fullmatch(char))
-
-
-def _children(node: _Node) -> tuple[_Seq, ...]:
-    if isinstance(node, _Char):
-        return ()
-    return node.alternatives if isinstance(node, _Branch) else (node.body,)
-
-
-def _nodes(seq: _Seq) -> Iterator[_Node]:
-    """Yield the nodes of *seq* and all the nodes inside them, in source order."""
-    for node in seq:
-        yield node
-        for child in _children(node):
-            yield from _nodes(child)
-
-
-def _positions(seq: _Seq) -> list[_Char]:
-    return [node for node in _nodes(seq) if isinstance(node, _Char)]
-
-
-def _all_chars(node: _Node) -> frozenset[str]:
-    return frozenset().union(*(position.chars for position in _positions((node,))))
-
-
-def _nullable(node: _Node) -> bool:
-    if isinstance(node, _Char):
-        return False
-    if isinstance(node, _Repeat):
-        return node.low == 0 or all(map(_nullable, node.body))
-    if isinstance(node, _Branch):
-        return any(all(map(_nullable, each)) for each in node.alternatives)
-    return True
-
-
-def _edge(seq: _Seq, *, last: bool) -> set[_Char]:
-    """Return the positions that can match the first (or the last) character of *seq*."""
-    positions: set[_Char] = set()
-    for node in reversed(seq) if last else seq:
-        if isinstance(node, _Char):
-            positions.add(node)
-        elif isinstance(node, _Branch) or (isinstance(node, _Repeat) and node.high != 0):
-            for child in _children(node):
-                positions |= _edge(child, last=last)
-        if not _nullable(node):
-            break
-    return positions
-
-
-def _link(seq: _Seq, follow: defaultdict[_Char, set[_Char]]) -> None:
-    """Record which positions can come right after each position (Glushkov's follow sets)."""
-    trailing: set[_Char] = set()
-    for node in seq:
-        for position in trailing:
-            follow[position] |= _edge((node,), last=False)
-        ends = _edge((node,), last=True)
-        trailing = trailing | ends if _nullable(node) else ends
-        for child in _children(node):
-            _link(child, follow)
-        if _iterates(node):
-            for position in _edge((node,), last=True):
-                follow[position] |= _edge((node,), last=False)
-
-
-def _typo_dots(root: _Seq) -> list[_Char]:
-    follow: defaultdict[_Char, set[_Char]] = defaultdict(set)
-    _link(root, follow)
+def _typo_dots(root: Concatenation) -> list[Position]:
+    follow = follow_positions(root)
     typos = []
-    for dot in _positions(root):
+    for dot in positions(root):
         if dot.wildcard and dot not in follow[dot]:
             before = {position for position, after in follow.items() if dot in after}
             if any(position.chars & _LABEL_CHARS for position in before | follow[dot]):
@@ -327,58 +149,22 @@ def _typo_dots(root: _Seq) -> list[_Char]:
     return typos
 
 
-def _iterates(node: _Node) -> bool:
-    return isinstance(node, _Repeat) and (node.high is None or node.high > 1)
-
-
-def _varies(seq: _Seq) -> bool:
-    """Return whether *seq* contains a repeat that iterates a varying number of times."""
-    return any(_iterates(node) and node.high != node.low for node in _repeats(seq))
-
-
-def _repeats(seq: _Seq) -> list[_Repeat]:
-    return [node for node in _nodes(seq) if isinstance(node, _Repeat)]
-
-
-def _separated(body: _Seq) -> bool:
-    """Apply the separation test of the nested-quantifier rule to a repeat's *body*."""
-    varying = [index for index, node in enumerate(body) if _varies((node,))]
-    for number, start in enumerate(varying):
-        end = varying[(number + 1) % len(varying)]
-        gap = body[start + 1 : end] if start < end else body[start + 1 :] + body[:end]
-        around = _all_chars(body[start]) | _all_chars(body[end])
-        if gap and not any(isinstance(node, _Char) and not node.chars & around for node in gap):
-            return False
-        if not gap and _all_chars(body[start]) & _all_chars(body[end]):
-            return False
-    return True
-
-
-def _literal(node: _Node) -> str | None:
+def _literal(node: Node) -> str | None:
     """Return the one origin character *node* can match, if it is a literal."""
-    if isinstance(node, _Char) and len(chars := node.chars & _ORIGIN_CHARS) == 1:
+    if isinstance(node, Position) and len(chars := node.chars & _ORIGIN_CHARS) == 1:
         return next(iter(chars))
     return None
 
 
-def _choices(node: _Node) -> tuple[_Seq, ...] | None:
-    """Return what an alternation or an optional item can stand for, else None."""
-    if isinstance(node, _Branch):
-        return node.alternatives
-    if isinstance(node, _Repeat) and node.high is not None and node.high <= 1:
-        return tuple(node.body * count for count in range(node.low, node.high + 1))
-    return None
-
-
-def _strings(seq: _Seq) -> set[str] | None:
-    """Return the origin strings *seq* matches, or None if they are not few and bounded."""
+def _strings(sequence: Concatenation) -> set[str] | None:
+    """Return the origin strings *sequence* matches, or None if they are not few and bounded."""
     strings = {""}
-    for node in seq:
-        if isinstance(node, _Char | _Look):
-            options = set(node.chars & _ORIGIN_CHARS) if isinstance(node, _Char) else {""}
+    for node in sequence:
+        if isinstance(node, Position | Assertion):
+            options = set(node.chars & _ORIGIN_CHARS) if isinstance(node, Position) else {""}
         else:
             options = set()
-            for choice in _choices(node) or [None]:
+            for choice in choices(node) or [None]:
                 choice_strings = None if choice is None else _strings(choice)
                 if choice_strings is None:
                     return None
@@ -389,7 +175,7 @@ def _strings(seq: _Seq) -> set[str] | None:
     return strings
 
 
-def _split_scheme(root: _Seq) -> tuple[frozenset[str], _Seq] | None:
+def _split_scheme(root: Concatenation) -> tuple[frozenset[str], Concatenation] | None:
     """Split *root* at its first top-level ``://`` into the schemes before it and the rest."""
     for index in range(len(root) - 2):
         if [_literal(node) for node in root[index : index + 3]] == [":", "/", "/"]:
@@ -399,49 +185,56 @@ def _split_scheme(root: _Seq) -> tuple[frozenset[str], _Seq] | None:
     return None
 
 
-def _without_port(seq: _Seq) -> _Seq:
+def _without_port(sequence: Concatenation) -> Concatenation:
     """Drop a trailing port part: ``(:[0-9]+)?``, or ``:`` then items matching digits only."""
-    if seq and isinstance(seq[-1], _Repeat) and seq[-1].high == 1 and _is_port(seq[-1].body):
-        return seq[:-1]
-    index = len(seq)
-    while index > 0 and _all_chars(seq[index - 1]) & _ORIGIN_CHARS <= _DIGITS:
+    if (
+        sequence
+        and isinstance(sequence[-1], Repeat)
+        and sequence[-1].high == 1
+        and _is_port(sequence[-1].body)
+    ):
+        return sequence[:-1]
+    index = len(sequence)
+    while index > 0 and characters(sequence[index - 1]) & _ORIGIN_CHARS <= _DIGITS:
         index -= 1
-    return seq[: index - 1] if index > 0 and _is_port(seq[index - 1 :]) else seq
+    return sequence[: index - 1] if index > 0 and _is_port(sequence[index - 1 :]) else sequence
 
 
-def _is_port(seq: _Seq) -> bool:
-    digits_only = all(_all_chars(node) & _ORIGIN_CHARS <= _DIGITS for node in seq[1:])
-    return bool(seq) and _literal(seq[0]) == ":" and digits_only
+def _is_port(sequence: Concatenation) -> bool:
+    digits_only = all(characters(node) & _ORIGIN_CHARS <= _DIGITS for node in sequence[1:])
+    return bool(sequence) and _literal(sequence[0]) == ":" and digits_only
 
 
-def _run_start(seq: _Seq) -> int:
+def _run_start(sequence: Concatenation) -> int:
     """Return where the trailing run of literal characters (and assertions) starts."""
-    index = len(seq)
-    while index > 0 and (isinstance(seq[index - 1], _Look) or _literal(seq[index - 1])):
+    index = len(sequence)
+    while index > 0 and (
+        isinstance(sequence[index - 1], Assertion) or _literal(sequence[index - 1])
+    ):
         index -= 1
     return index
 
 
-def _endings(rest: _Seq) -> list[_Seq]:
+def _endings(rest: Concatenation) -> list[Concatenation]:
     """Expand the optional or alternative items right before the literal ending of *rest*."""
     endings, pending, budget = [], [rest], _MAX_ENDINGS
     while pending:
-        seq = _without_port(pending.pop())
-        start = _run_start(seq)
-        choices = _choices(seq[start - 1]) if start else None
-        if choices is None or len(choices) > budget:
-            endings.append(seq)
+        sequence = _without_port(pending.pop())
+        start = _run_start(sequence)
+        options = choices(sequence[start - 1]) if start else None
+        if options is None or len(options) > budget:
+            endings.append(sequence)
         else:
-            budget -= len(choices)
-            pending.extend(seq[: start - 1] + choice + seq[start:] for choice in choices)
+            budget -= len(options)
+            pending.extend(sequence[: start - 1] + option + sequence[start:] for option in options)
     return endings
 
 
-def _pin(seq: _Seq) -> _Pin | None:
+def _pin(sequence: Concatenation) -> _Pin | None:
     """Return the domain one ending pins, or None."""
-    start = _run_start(seq)
-    text = "".join(_literal(node) or "" for node in seq[start:])
-    before = [position.chars & _ORIGIN_CHARS for position in _edge(seq[:start], last=True)]
+    start = _run_start(sequence)
+    text = "".join(_literal(node) or "" for node in sequence[start:])
+    before = [position.chars & _ORIGIN_CHARS for position in last_positions(sequence[:start])]
     dots = [index for index, char in enumerate(text) if char == "."]
     for boundary in ([-1] if all(chars <= {"."} for chars in before) else []) + dots:
         domain, subdomains = text[boundary + 1 :], boundary >= 0 or any(before)
@@ -453,7 +246,7 @@ def _pin(seq: _Seq) -> _Pin | None:
     return None
 
 
-def _pinning(root: _Seq) -> tuple[frozenset[str], tuple[_Pin, ...] | None]:
+def _pinning(root: Concatenation) -> tuple[frozenset[str], tuple[_Pin, ...] | None]:
     """Return the schemes and the pins of *root*; the pins are None when it is unpinned."""
     split = _split_scheme(root)
     if split is None:
@@ -464,37 +257,37 @@ def _pinning(root: _Seq) -> tuple[frozenset[str], tuple[_Pin, ...] | None]:
     return schemes, known if len(known) == len(pins) else None
 
 
-def _sample(seq: _Seq, forced: Mapping[_Char, str], names: tuple[str, ...]) -> str:
-    """Build a string *seq* matches (assertions aside) through the *forced* positions.
+def _sample(sequence: Concatenation, forced: Mapping[Position, str], names: tuple[str, ...]) -> str:
+    """Build a string *sequence* matches (assertions aside) through the *forced* positions.
 
-    The first of *names* that fits goes where *seq* repeats a class without bound.
+    The first of *names* that fits goes where *sequence* repeats a class without bound.
     """
-    return "".join(_sample_node(node, forced, names) for node in seq)
+    return "".join(_sample_node(node, forced, names) for node in sequence)
 
 
-def _sample_node(node: _Node, forced: Mapping[_Char, str], names: tuple[str, ...]) -> str:
-    if isinstance(node, _Char):
+def _sample_node(node: Node, forced: Mapping[Position, str], names: tuple[str, ...]) -> str:
+    if isinstance(node, Position):
         order = "." + _SAMPLE_ORDER if node.wildcard else _SAMPLE_ORDER
         preferred = lambda char: (order.find(char) % (len(order) + 1), char)  # noqa: E731
         return forced.get(node) or min(node.chars, key=preferred, default="")
-    if isinstance(node, _Look):
+    if isinstance(node, Assertion):
         return ""
-    if isinstance(node, _Branch):
+    if isinstance(node, Alternation):
         chosen = [each for each in node.alternatives if _holds(each, forced)]
         return _sample((chosen or node.alternatives)[0], forced, names)
     holds = _holds(node.body, forced)
     if node.high is None and not holds and len(node.body) == 1:
-        fitting = (name for name in names if set(name) <= _all_chars(node))
+        fitting = (name for name in names if set(name) <= characters(node))
         if (name := next(fitting, "")) and len(name) >= node.low:
             return name
     return _sample(node.body, forced, names) * max(node.low, holds)
 
 
-def _holds(seq: _Seq, forced: Mapping[_Char, str]) -> bool:
-    return any(position in forced for position in _positions(seq))
+def _holds(sequence: Concatenation, forced: Mapping[Position, str]) -> bool:
+    return any(position in forced for position in positions(sequence))
 
 
-def _such_as(pattern: re.Pattern[str], root: _Seq, forced: Mapping[_Char, str]) -> str:
+def _such_as(pattern: re.Pattern[str], root: Concatenation, forced: Mapping[Position, str]) -> str:
     """Return ``, such as '<origin>'`` for an origin *pattern* admits, or ``""``.
 
     With *forced* positions the sample is the shortest through them; without, it names an
@@ -514,18 +307,18 @@ def _show(source: str) -> str:
     return repr(source)
 
 
-def _escape_dots(pattern: re.Pattern[str], root: _Seq, typos: list[_Char]) -> str:
+def _escape_dots(pattern: re.Pattern[str], root: Concatenation, typos: list[Position]) -> str:
     """Return the source of *pattern* with the *typos* dots escaped.
 
     Each ``.`` in the source is tried in turn: it is one of the typos if escaping it turns
     exactly that position into a literal dot. A backslash is valid before a ``.`` wherever
     the ``.`` can be (in a class, a comment, after another backslash), so each try parses.
     """
-    signature = [(position.chars, position.wildcard) for position in _positions(root)]
-    wanted = [index for index, position in enumerate(_positions(root)) if position in typos]
+    signature = [(position.chars, position.wildcard) for position in positions(root)]
+    wanted = [index for index, position in enumerate(positions(root)) if position in typos]
     source, offsets = pattern.pattern, []
     for offset in (index for index, char in enumerate(source) if char == "."):
-        escaped = _positions(_tree(f"{source[:offset]}\\{source[offset:]}", pattern.flags))
+        escaped = positions(parse_tree(f"{source[:offset]}\\{source[offset:]}", pattern.flags))
         changed = [(position.chars, position.wildcard) for position in escaped]
         if len(changed) != len(signature):
             continue
@@ -560,8 +353,8 @@ def judge_origin_regex(
     """
     values = {"regex": _show(pattern.pattern), "such_as": ""}
     try:
-        root = _tree(pattern.pattern, pattern.flags)
-    except _TooDeepError:
+        root = parse_tree(pattern.pattern, pattern.flags)
+    except TooDeepError:
         return [_finding("error", "regex-too-deep", values)]
     findings = []
     if typos := _typo_dots(root):
@@ -570,8 +363,8 @@ def judge_origin_regex(
         findings.append(
             _finding("error", "regex-unescaped-dot", values, fixed=_show(fixed), such_as=such_as)
         )
-        root = _tree(fixed, pattern.flags)
-    if any(_iterates(node) and not _separated(node.body) for node in _repeats(root)):
+        root = parse_tree(fixed, pattern.flags)
+    if has_unseparated_nested_repeat(root):
         findings.append(_finding("error", "regex-nested-quantifier", values))
     schemes, pins = _pinning(root)
     severity: Literal["error", "warning"] = "error" if credentials else "warning"
@@ -606,7 +399,7 @@ def pinned_domains(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     ending in ``.`` and one of them.
     """
     try:
-        pins = _pinning(_tree(pattern.pattern, pattern.flags))[1]
-    except _TooDeepError:
+        pins = _pinning(parse_tree(pattern.pattern, pattern.flags))[1]
+    except TooDeepError:
         return None
     return None if pins is None else tuple(sorted({pin.domain for pin in pins}))

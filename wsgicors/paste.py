@@ -2,7 +2,8 @@
 
 Three ways to configure the filter, one per section:
 
-- ``config = %(here)s/cors.toml``: a rules file (TOML, JSON or INI), nothing else beside it;
+- ``config = %(here)s/cors.toml``: a rules file (TOML, JSON or INI), with only
+  ``reload = true`` beside it (swap in the file's new policy when it changes);
 - inline keys for one rule covering every path (``allow_origins = https://a.example ...``),
   lists separated by whitespace or newlines, booleans and integers as PasteDeploy users write
   them;
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsgicors import _legacy
-from wsgicors.config import convert_strings, line_finder, load_policy, policy_from_mapping
-from wsgicors.errors import Findings, Problem
+from wsgicors.config import convert_strings, load_policy, policy_from_mapping
+from wsgicors.errors import ConfigError, Findings, Problem
+from wsgicors.locations import line_finder
 from wsgicors.middleware import CORSMiddleware
+from wsgicors.watch import watch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -42,7 +45,7 @@ def policy_from_paste(
     if "config" in local_conf:
         findings = Findings()
         for key in local_conf:
-            if key != "config":
+            if key not in {"config", "reload"}:
                 findings.error(
                     key,
                     "paste-config-and-keys",
@@ -52,16 +55,37 @@ def policy_from_paste(
         if findings.errors:
             findings.in_source_order(source)
             return None, findings
-        path = Path(local_conf["config"])
-        if not path.is_absolute():
-            path = Path(global_conf.get("here", ".")) / path
-        return load_policy(path)
+        return load_policy(_config_path(global_conf, local_conf))
     if "policy" in local_conf:
         return _legacy_policy(local_conf, source, section)
     text = _read(global_conf)
     # Never a rule header: inline keys form one rule, located within the filter's section.
     locate = line_finder(text, r"(?!)", section[1:-1]) if text else None
     return policy_from_mapping(convert_strings(local_conf), source=source, locate=locate)
+
+
+def _config_path(global_conf: Mapping[str, str], local_conf: Mapping[str, str]) -> Path:
+    path = Path(local_conf["config"])
+    return path if path.is_absolute() else Path(global_conf.get("here", ".")) / path
+
+
+def _reloading(global_conf: Mapping[str, str], local_conf: Mapping[str, str]) -> Path | None:
+    """The config file to watch, when the section asks for ``reload = true``."""
+    if "config" not in local_conf:
+        return None
+    value = local_conf.get("reload", "false").strip().lower()
+    if value not in {"true", "false"}:
+        raise ConfigError(
+            [Problem("reload", "type-bool", f"expected true or false, got {value!r}", "true")]
+        )
+    return _config_path(global_conf, local_conf) if value == "true" else None
+
+
+def _wrap(app: WSGIApplication, policy: Policy, watched: Path | None) -> CORSMiddleware:
+    middleware = CORSMiddleware(app, policy=policy)
+    if watched is not None:
+        watch(watched, middleware.install)
+    return middleware
 
 
 def _read(global_conf: Mapping[str, str]) -> str:
@@ -132,10 +156,11 @@ def filter_factory(
     global_conf: Mapping[str, str], **local_conf: str
 ) -> Callable[[WSGIApplication], CORSMiddleware]:
     """``paste.filter_factory``: compile the policy once, wrap the app PasteDeploy passes."""
+    watched = _reloading(global_conf, local_conf)
     policy = _build(global_conf, local_conf)
 
     def make_filter(app: WSGIApplication) -> CORSMiddleware:
-        return CORSMiddleware(app, policy=policy)
+        return _wrap(app, policy, watched)
 
     return make_filter
 
@@ -144,4 +169,5 @@ def filter_app_factory(
     app: WSGIApplication, global_conf: Mapping[str, str], **local_conf: str
 ) -> CORSMiddleware:
     """``paste.filter_app_factory``: wrap *app* with the section's policy."""
-    return CORSMiddleware(app, policy=_build(global_conf, local_conf))
+    watched = _reloading(global_conf, local_conf)
+    return _wrap(app, _build(global_conf, local_conf), watched)

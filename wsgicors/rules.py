@@ -9,21 +9,17 @@ points turn findings into a :class:`~wsgicors.errors.ConfigError` or warnings.
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, fields
 from typing import TYPE_CHECKING, Final, TypedDict
 
-from wsgicors._http import (
-    ACCESS_CONTROL_PREFIX,
-    BROWSER_MAX_AGE_CAP,
-    FORBIDDEN_METHODS,
-    FORBIDDEN_RESPONSE_HEADERS,
-    MAX_AGE_LIMIT,
-    NORMALIZED_METHODS,
-    SAFELISTED_RESPONSE_HEADERS,
-    is_forbidden_request_header,
-    is_token,
+from wsgicors.fetch_checks import (
+    check_expose_headers,
+    check_max_age,
+    check_methods,
+    check_request_headers,
 )
 from wsgicors.origin_checks import check_origins
 from wsgicors.paths import PathMatcher, check_path, covers
@@ -37,6 +33,7 @@ __all__ = [
     "CheckedRule",
     "Rule",
     "RuleOptions",
+    "check_debug_header",
     "check_preflight_status",
     "check_rules",
     "unknown_key",
@@ -57,6 +54,10 @@ class Rule:
         ``http://localhost:*``), or compiled regexes.
     :param allow_origin_regex: one regex (a string or compiled) or a list of them, matched
         against the whole origin (``re.fullmatch``, ASCII, case-sensitive).
+    :param allow_origin_func: asked ``func(origin) -> bool`` about origins that passed the strict
+        parser and matched nothing above, such as tenants' own domains from a database.
+    :param allow_origin_func_ttl: seconds an answer of *allow_origin_func* is reused (0: ask
+        every time).
     :param allow_methods: methods a preflight may ask for; ``*`` for any. GET, HEAD and POST
         never need to be listed.
     :param allow_headers: request header names a preflight may ask for; ``*`` for any except
@@ -75,6 +76,8 @@ class Rule:
     _: KW_ONLY
     allow_origins: Collection[str | re.Pattern[str]] = ()
     allow_origin_regex: str | re.Pattern[str] | Collection[str | re.Pattern[str]] = ()
+    allow_origin_func: Callable[[str], bool] | None = None
+    allow_origin_func_ttl: float = 60
     allow_methods: Collection[str] = ("GET", "HEAD", "POST")
     allow_headers: Collection[str] = ()
     expose_headers: Collection[str] = ()
@@ -93,6 +96,8 @@ class RuleOptions(TypedDict, total=False):
     path: str | re.Pattern[str]
     allow_origins: Collection[str | re.Pattern[str]]
     allow_origin_regex: str | re.Pattern[str] | Collection[str | re.Pattern[str]]
+    allow_origin_func: Callable[[str], bool] | None
+    allow_origin_func_ttl: float
     allow_methods: Collection[str]
     allow_headers: Collection[str]
     expose_headers: Collection[str]
@@ -120,6 +125,8 @@ class CheckedRule:
     :param request_headers: lowercased request header names a preflight may ask for.
     :param any_request_header: whether ``*`` was listed in ``allow_headers``.
     :param expose_headers: the ``Access-Control-Expose-Headers`` value, or ``""``.
+    :param origin_func: the rule's ``allow_origin_func``, asked after the static entries.
+    :param origin_func_ttl: seconds its answers are reused.
     """
 
     label: str
@@ -134,6 +141,8 @@ class CheckedRule:
     expose_headers: str
     max_age: int | None
     allow_private_network: bool
+    origin_func: Callable[[str], object] | None = None
+    origin_func_ttl: float = 60
 
 
 def unknown_key(location: str, key: str, known: Iterable[str], findings: Findings) -> None:
@@ -159,6 +168,23 @@ def check_preflight_status(value: object, findings: Findings) -> int:
         "use 204 (the default), or 200 for very old clients",
     )
     return 204
+
+
+def check_debug_header(value: object, findings: Findings) -> bool:
+    """Check the middleware's ``debug_header``; on, it is a warning (it is for development)."""
+    if not isinstance(value, bool):
+        findings.error(
+            "debug_header", "type-bool", f"expected True or False, got {value!r}", "use a boolean"
+        )
+        return False
+    if value:
+        findings.warn(
+            "debug_header",
+            "debug-header",
+            "debug_header=True tells every client why its request was refused",
+            "keep it to development and staging",
+        )
+    return value
 
 
 def check_rules(
@@ -278,17 +304,25 @@ def _check_rule(rule: Rule, prefix: str, label: str, findings: Findings) -> Chec
         private_network=private_network,
         findings=findings,
     )
-    if not deny and origins.is_empty() and len(findings.errors) == errors_before_origins:
+    origin_func, origin_func_ttl = _check_origin_func(rule, prefix, findings)
+    no_origins = origins.is_empty() and origin_func is None
+    if not deny and no_origins and len(findings.errors) == errors_before_origins:
         findings.error(
             f"{prefix}allow_origins",
             "rule-no-origins",
             "the rule allows no origin",
             "list allowed origins, such as ['https://app.example.com'], or set deny=True",
         )
-    methods, any_method = _check_methods(rule.allow_methods, prefix, findings)
-    request_headers, any_header = _check_request_headers(rule.allow_headers, prefix, findings)
-    expose = _check_expose_headers(rule.expose_headers, prefix, credentials, findings)
-    max_age = _check_max_age(rule.max_age, f"{prefix}max_age", findings)
+    methods, any_method = check_methods(
+        _located(rule.allow_methods, f"{prefix}allow_methods", findings), findings
+    )
+    request_headers, any_header = check_request_headers(
+        _located(rule.allow_headers, f"{prefix}allow_headers", findings), findings
+    )
+    expose = check_expose_headers(
+        _located(rule.expose_headers, f"{prefix}expose_headers", findings), credentials, findings
+    )
+    max_age = check_max_age(rule.max_age, f"{prefix}max_age", findings)
     if len(findings.errors) > errors_before or not isinstance(path, PathMatcher):
         return None
     return CheckedRule(
@@ -304,7 +338,32 @@ def _check_rule(rule: Rule, prefix: str, label: str, findings: Findings) -> Chec
         expose_headers=expose,
         max_age=max_age,
         allow_private_network=private_network,
+        origin_func=origin_func,
+        origin_func_ttl=origin_func_ttl,
     )
+
+
+def _check_origin_func(
+    rule: Rule, prefix: str, findings: Findings
+) -> tuple[Callable[[str], object] | None, float]:
+    func, ttl = rule.allow_origin_func, rule.allow_origin_func_ttl
+    if func is not None and not callable(func):
+        findings.error(
+            f"{prefix}allow_origin_func",
+            "origin-func-type",
+            f"allow_origin_func must be callable, got {type(func).__name__}",
+            "pass a function taking the origin and returning True or False",
+        )
+        func = None
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 <= ttl < math.inf:
+        findings.error(
+            f"{prefix}allow_origin_func_ttl",
+            "origin-func-ttl",
+            f"allow_origin_func_ttl must be a number of seconds, 0 or more, got {ttl!r}",
+            "write 60 (or 0 to ask every time)",
+        )
+        ttl = 0
+    return func, float(ttl)
 
 
 def _located(value: object, location: str, findings: Findings) -> list[tuple[str, object]]:
@@ -316,130 +375,3 @@ def _located_regexes(value: object, location: str, findings: Findings) -> list[t
     if isinstance(value, str | re.Pattern):
         return [(location, value)]
     return _located(value, location, findings)
-
-
-def _check_methods(values: object, prefix: str, findings: Findings) -> tuple[frozenset[str], bool]:
-    methods: set[str] = set()
-    any_method = False
-    for location, method in _located(values, f"{prefix}allow_methods", findings):
-        if method == "*":
-            any_method = True
-        elif not isinstance(method, str) or not is_token(method):
-            findings.error(location, "method-invalid", f"{method!r} is not a method", "write 'PUT'")
-        elif method.upper() in FORBIDDEN_METHODS:
-            findings.error(
-                location,
-                "method-forbidden",
-                f"{method!r} is a forbidden method: browsers never send it",
-                "remove it",
-            )
-        else:
-            upper = method.upper()
-            methods.add(upper if upper in NORMALIZED_METHODS else method)
-    return frozenset(methods), any_method
-
-
-def _header_name_problem(name: object, location: str, findings: Findings) -> bool:
-    """Report a value that is not a header name, or a CORS protocol name; return if so."""
-    if not isinstance(name, str) or not is_token(name):
-        suggestion = "-".join(str(name).split()).lower() if isinstance(name, str) else ""
-        hint = (
-            f"write {suggestion!r}" if suggestion and is_token(suggestion) else "write 'x-api-key'"
-        )
-        findings.error(location, "header-invalid", f"{name!r} is not a header name", hint)
-        return True
-    lowered = name.lower()
-    if lowered.startswith(ACCESS_CONTROL_PREFIX) or lowered == "origin":
-        findings.error(
-            location,
-            "header-cors-protocol",
-            f"{name!r} belongs to the CORS protocol itself; the middleware handles it",
-            "remove it",
-        )
-        return True
-    return False
-
-
-def _check_request_headers(
-    values: object, prefix: str, findings: Findings
-) -> tuple[frozenset[str], bool]:
-    names: set[str] = set()
-    any_header = False
-    for location, name in _located(values, f"{prefix}allow_headers", findings):
-        if name == "*":
-            any_header = True
-        elif _header_name_problem(name, location, findings):
-            continue
-        elif is_forbidden_request_header(str(name).lower()):
-            hint = "allow_credentials=True sends cookies" if str(name).lower() == "cookie" else ""
-            findings.error(
-                location,
-                "header-forbidden",
-                f"{name!r} is set by the browser itself; a page can never send it",
-                hint or "remove it",
-            )
-        else:
-            names.add(str(name).lower())
-    return frozenset(names), any_header
-
-
-def _check_expose_headers(
-    values: object, prefix: str, credentials: bool, findings: Findings
-) -> str:
-    names: dict[str, None] = {}
-    star = False
-    for location, name in _located(values, f"{prefix}expose_headers", findings):
-        if name == "*":
-            if credentials:
-                findings.error(
-                    location,
-                    "credentials-expose-wildcard",
-                    "browsers read expose_headers=['*'] literally when credentials are allowed",
-                    "list the header names to expose",
-                )
-            star = True
-        elif _header_name_problem(name, location, findings):
-            continue
-        elif str(name).lower() in SAFELISTED_RESPONSE_HEADERS:
-            findings.warn(
-                location,
-                "expose-safelisted",
-                f"{name!r} is always readable; exposing it does nothing (it is left out)",
-                "remove it",
-            )
-        elif str(name).lower() in FORBIDDEN_RESPONSE_HEADERS:
-            findings.warn(
-                location,
-                "expose-forbidden",
-                f"{name!r} is never readable by a page, whatever the server says (it is left out)",
-                "remove it",
-            )
-        else:
-            names[str(name).lower()] = None
-    return "*" if star else ", ".join(names)
-
-
-def _check_max_age(value: object, location: str, findings: Findings) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        findings.error(
-            location, "max-age-type", f"max_age must be an int, got {value!r}", "write 600"
-        )
-        return None
-    if not 0 <= value <= MAX_AGE_LIMIT:
-        findings.error(
-            location,
-            "max-age-range",
-            f"max_age {value} is outside 0..{MAX_AGE_LIMIT}",
-            "use seconds from 0 to 86400",
-        )
-        return None
-    if value > BROWSER_MAX_AGE_CAP:
-        findings.warn(
-            location,
-            "max-age-capped",
-            f"max_age {value} exceeds Chromium's cap of {BROWSER_MAX_AGE_CAP} seconds",
-            f"use at most {BROWSER_MAX_AGE_CAP} to get what you ask for",
-        )
-    return value

@@ -5,6 +5,7 @@ Use them inside ```` ```{eval-rst} ```` blocks (docstrings are reStructuredText)
 - ``.. wsgicors-options:: rule`` (or ``middleware``): each keyword with its type, default and
   description, read from the signature and the docstring's ``:param:`` fields;
 - ``.. wsgicors-decision-codes::``: the catalogue ``wsgicors.errors.DECISION_CODES``;
+- ``.. wsgicors-problem-codes::``: the catalogue ``wsgicors.errors.PROBLEM_CODES``;
 - ``.. wsgicors-cli:: [COMMAND]``: what ``wsgicors [COMMAND] --help`` prints.
 """
 
@@ -26,7 +27,7 @@ from wsgicors import CORSMiddleware, Rule
 from wsgicors.cli import main
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from sphinx.application import Sphinx
 
@@ -101,6 +102,18 @@ class OptionsDirective(SphinxDirective):
         return [table]
 
 
+def _codes_table(catalogue: Mapping[str, str], anchor: str) -> nodes.table:
+    """A two-column table of a code catalogue; each row is a link target ``{anchor}-{code}``."""
+    table, body = _table(["code", "what it means"], [30, 70])
+    for code, description in catalogue.items():
+        row = nodes.row()
+        code_paragraph = nodes.paragraph("", "", nodes.literal(text=code))
+        row += nodes.entry("", code_paragraph, ids=[nodes.make_id(f"{anchor}-{code}")])
+        row += nodes.entry("", nodes.paragraph(text=description))
+        body += row
+    return table
+
+
 class DecisionCodesDirective(SphinxDirective):
     """A table of every decision code the middleware can record, from the code's catalogue."""
 
@@ -113,14 +126,14 @@ class DecisionCodesDirective(SphinxDirective):
                 "reason instead."
             )
             return [nodes.paragraph(text=text)]
-        table, body = _table(["code", "what it means"], [30, 70])
-        for code, description in catalogue.items():
-            row = nodes.row()
-            code_paragraph = nodes.paragraph("", "", nodes.literal(text=code))
-            row += nodes.entry("", code_paragraph, ids=[nodes.make_id(f"decision-{code}")])
-            row += nodes.entry("", nodes.paragraph(text=description))
-            body += row
-        return [table]
+        return [_codes_table(catalogue, "decision")]
+
+
+class ProblemCodesDirective(SphinxDirective):
+    """A table of every code a configuration problem or warning can carry."""
+
+    def run(self) -> list[nodes.Node]:
+        return [_codes_table(wsgicors.errors.PROBLEM_CODES, "problem")]
 
 
 def cli_help(command: str | None) -> str:
@@ -157,5 +170,6 @@ class CliDirective(SphinxDirective):
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("wsgicors-options", OptionsDirective)
     app.add_directive("wsgicors-decision-codes", DecisionCodesDirective)
+    app.add_directive("wsgicors-problem-codes", ProblemCodesDirective)
     app.add_directive("wsgicors-cli", CliDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

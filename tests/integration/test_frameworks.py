@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.cases import CASES, ORIGIN_VARY
 from tests.frameworks import FRAMEWORKS
-from tests.support import request
+from tests.support import Case, request
 from wsgicors import CORSMiddleware, Rule
 
 pytestmark = [pytest.mark.frameworks]
@@ -123,3 +125,65 @@ def test_framework_responses_carry_cors(
     assert headers["Access-Control-Allow-Credentials"] == "true"
     assert "origin" in headers["Vary"].lower()
     assert len(result.get_all("Access-Control-Allow-Origin")) == 1
+
+
+# --- The behaviour table, with each framework in place of the spy app ----------------------
+
+_SPY = Case("the spy app's defaults")
+
+
+def framework_stands_in(case: Case) -> bool:
+    """Whether a table row's expectations hold with a real framework in place of the spy app.
+
+    A row whose request never reaches the app (a covered preflight) holds for any app. A row
+    whose request does must expect the spy's plain answer (200, no header of its own but
+    Content-Type) to a request every framework here answers with 200: GET or PUT /api/items.
+    Rows about app-set Access-Control-* or Vary headers, redirects and errors describe the
+    spy's own response; those cases are covered above with each framework's real redirect
+    and error.
+    """
+    if not case.app_called:
+        return True
+    return (
+        case.path == "/api/items"
+        and case.method in {"GET", "PUT"}
+        and case.app_status == _SPY.app_status
+        and tuple(case.app_headers) == tuple(_SPY.app_headers)
+    )
+
+
+def with_framework_vary(case: Case) -> list[tuple[str, str]]:
+    """The row's CORS and Vary headers once the app is a framework whose /api/items response
+    varies on Cookie: Origin is merged into that one Vary header (SPEC 4)."""
+    if not case.app_called:
+        return case.cors
+    if case.cors[:1] == [ORIGIN_VARY]:
+        return [("Vary", "Cookie, Origin"), *case.cors[1:]]
+    return [("Vary", "Cookie"), *case.cors]
+
+
+@pytest.fixture(scope="module", params=sorted(FRAMEWORKS))
+def framework_app(request: pytest.FixtureRequest) -> WSGIApplication:
+    """Each framework's app, built once for all the rows."""
+    return FRAMEWORKS[request.param]()
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, id=case.id) for case in CASES if framework_stands_in(case)]
+)
+def test_table_row(framework_app: WSGIApplication, case: Case) -> None:
+    framework = Counting(framework_app)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # risky rows warn by design; test_rules.py checks that
+        middleware = CORSMiddleware(
+            framework, case.rules, preflight_status=case.preflight_status, **case.options
+        )
+    result = request(middleware, case.method, case.path, case.headers)
+
+    assert result.status_code == case.status
+    assert cors(result) == with_framework_vary(case)
+    assert framework.calls == (1 if case.app_called else 0)
+    assert result.decision.kind == case.kind
+    assert result.decision.allowed is case.allowed
+    if case.code is not None:
+        assert result.decision.code == case.code

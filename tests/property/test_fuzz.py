@@ -12,13 +12,20 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from typing import Any
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.cases import CASES
 from tests.reference import RuleSpec, decide
 from wsgicors import CORSMiddleware, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.support import Case
 
 EXAMPLES = int(os.environ.get("WSGICORS_FUZZ_EXAMPLES", "150"))
 BATCH = int(os.environ.get("WSGICORS_FUZZ_BATCH", "20"))
@@ -172,6 +179,99 @@ def call(
     return sent["status"], sent["headers"], bool(called)
 
 
+# --- The behaviour table as seeds: every row's request, under its row's policy -------------
+# Hypothesis runs them first, every time, against the same reference: the table's expectations
+# and the reference's reading of the SPEC are checked against each other too.
+
+# Fetch normalises these six method names; configurations write them in any case (SPEC 5).
+NORMALISED_METHODS = {"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"}
+# What a Rule can say that the reference models; allow_insecure_origins and name change nothing
+# once the policy is built.
+MODELLED_OPTIONS = {
+    "path",
+    "allow_origins",
+    "allow_origin_regex",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+    "allow_credentials",
+    "max_age",
+    "allow_private_network",
+    "allow_insecure_origins",
+    "deny",
+    "name",
+}
+REQUEST_HEADERS = (
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Private-Network",
+)
+
+
+def spec_of(rule: Rule) -> RuleSpec:
+    """Write a table rule as the reference reads rules: normalised, regexes as strings."""
+    path = rule.path
+    regexes = rule.allow_origin_regex
+    if isinstance(regexes, str | re.Pattern):
+        regexes = [regexes]
+    origins = [entry for entry in rule.allow_origins if isinstance(entry, str)]
+    patterns = [entry for entry in rule.allow_origins if isinstance(entry, re.Pattern)]
+    return RuleSpec(
+        path=path.pattern if isinstance(path, re.Pattern) else path,
+        path_is_regex=isinstance(path, re.Pattern),
+        origins=tuple(origin.lower() for origin in origins),
+        regexes=tuple(r if isinstance(r, str) else r.pattern for r in [*patterns, *regexes]),
+        methods=tuple(
+            method.upper() if method.upper() in NORMALISED_METHODS else method
+            for method in rule.allow_methods
+        ),
+        headers=tuple(name.lower() for name in rule.allow_headers),
+        expose=tuple(rule.expose_headers),
+        credentials=rule.allow_credentials,
+        max_age=rule.max_age,
+        private_network=rule.allow_private_network,
+        deny=rule.deny,
+    )
+
+
+def seed_rules(case: Case) -> list[Rule] | None:
+    """The row's rules, or None if they say something the reference does not model."""
+    if not set(case.options) <= MODELLED_OPTIONS:
+        return None
+    options = dict(case.options)
+    rules = list(case.rules or [Rule(options.pop("path", "*"), **options)])
+    for rule in rules:
+        for field in fields(Rule):
+            if field.name not in MODELLED_OPTIONS and getattr(rule, field.name) != field.default:
+                return None
+    return rules
+
+
+def table_seeds() -> list[tuple[list[RuleSpec], int, list[tuple[Any, ...]]]]:
+    """The table's rows grouped by policy: (rule specs, preflight status, the rows' requests)."""
+    seeds: dict[str, tuple[list[RuleSpec], int, list[tuple[Any, ...]]]] = {}
+    for case in CASES:
+        rules = seed_rules(case)
+        if rules is None:
+            continue
+        specs = [spec_of(rule) for rule in rules]
+        key = repr((specs, case.preflight_status))
+        seed = seeds.setdefault(key, (specs, case.preflight_status, []))
+        seed[2].append(
+            (case.method, case.path, *(case.headers.get(name) for name in REQUEST_HEADERS))
+        )
+    return list(seeds.values())
+
+
+def with_table_seeds(test: Callable[..., None]) -> Callable[..., None]:
+    """Run *test* on every table seed first (Hypothesis' explicit examples), then fuzz."""
+    for specs, preflight_status, batch in table_seeds():
+        test = example(specs=specs, preflight_status=preflight_status, batch=batch)(test)
+    return test
+
+
+@with_table_seeds
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -11,7 +11,8 @@ import pytest
 
 from tests.support import SpyApp, request
 from wsgicors import ConfigError, ConfigWarning, CORSMiddleware
-from wsgicors.config import line_finder, load_policy
+from wsgicors.config import load_policy
+from wsgicors.locations import line_finder
 
 APP = "https://app.example.com"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -351,3 +352,8 @@ def test_line_finder_has_no_line_for_the_whole_file() -> None:
         2,
         3,
     )
+
+
+def test_json_nested_too_deeply_is_a_syntax_problem(tmp_path: Path) -> None:
+    deep = write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    assert problems(deep) == [("", "config-syntax", None)]

@@ -521,3 +521,17 @@ def test_preflight_decisions_are_logged(caplog: pytest.LogCaptureFixture) -> Non
         f"preflight 'OPTIONS' '/x' origin='{APP}' rule=rules[0] allowed=True "
         "code=preflight-allowed reason=preflight allowed"
     )
+
+
+def test_turning_debug_on_at_run_time_is_seen_by_the_next_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    middleware = CORSMiddleware(SpyApp(), allow_origins=[APP])
+    caplog.set_level(logging.INFO, logger="wsgicors")
+    request(middleware, headers={"Origin": APP})
+    assert caplog.records == []
+    caplog.set_level(logging.DEBUG, logger="wsgicors")
+    request(middleware, headers={"Origin": APP})
+    assert [record.getMessage().split(" code=")[1] for record in caplog.records] == [
+        "origin-allowed reason=origin allowed"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import TYPE_CHECKING
 
@@ -229,3 +230,22 @@ def test_section_name_without_a_readable_paste_file(tmp_path: Path) -> None:
     broken.write_text("no section header\n", encoding="utf-8")
     _, findings = policy_from_paste({"__file__": str(broken)}, {"allow_origins": "*"})
     assert findings.errors == []
+
+
+def test_reload_watches_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "cors.toml"
+    config.write_text(f'allow_origins = ["{APP}"]\n', encoding="utf-8")
+    app = load(tmp_path, f"use = egg:wsgicors-ng#cors\nconfig = {config}\nreload = true\n")
+    first = app.policy
+    config.write_text('allow_origins = ["https://b.example"]\n', encoding="utf-8")
+    deadline = time.monotonic() + 10
+    while app.policy is first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert request(app, "GET", "/x", {"Origin": "https://b.example"}).decision.allowed is True
+
+
+def test_reload_must_be_true_or_false(tmp_path: Path) -> None:
+    (tmp_path / "cors.toml").write_text(f'allow_origins = ["{APP}"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, "use = egg:wsgicors-ng#cors\nconfig = cors.toml\nreload = maybe\n")
+    assert [(p.location, p.code) for p in caught.value.problems] == [("reload", "type-bool")]

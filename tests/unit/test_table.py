@@ -18,6 +18,8 @@ def test_case(case: Case) -> None:
     assert app.called is case.app_called
     assert result.decision.kind == case.kind
     assert result.decision.allowed is case.allowed
+    if case.code is not None:
+        assert result.decision.code == case.code
     if case.kind == "pass-through":
         # Byte-identical: the app's status, headers and body exactly as the app sent them.
         assert result.status == case.app_status
