@@ -212,14 +212,19 @@ class CompiledRule:
         appended = (_VARY_ORIGIN, *headers) if self.vary_origin else headers
         return ActualAnswer(decision, headers, self.vary_origin, appended)
 
-    def actual_asking(self, origin: str, answers: OriginFuncAnswers) -> ActualAnswer:
-        """Answer a request with an Origin on a rule with ``allow_origin_func``: the static
-        entries first, then the function (its answers cached in *answers*)."""
-        static = self.actual(origin)
+    @property
+    def refused(self) -> ActualAnswer:
+        """The answer to a valid Origin that no static entry allows: on a rule with
+        ``allow_origin_func``, the cue to ask the function (:meth:`ask_function`)."""
+        return self._refused
+
+    def ask_function(self, origin: str, answers: OriginFuncAnswers) -> ActualAnswer:
+        """Answer a valid *origin* that no static entry allows by asking ``allow_origin_func``
+        (its answers cached in *answers*)."""
         func = self.rule.origin_func
         # "null" is opaque: only an explicit "null" entry may allow it, never a function.
-        if static is not self._refused or func is None or origin == "null":
-            return static
+        if func is None or origin == "null":
+            return self._refused
         verdict = answers.ask(self.label, func, self.rule.origin_func_ttl, origin)
         if verdict is True:
             return self._answer(self._allowed, ((ACAO, origin), *self._allowed_headers))

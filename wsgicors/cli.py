@@ -8,6 +8,7 @@ cannot be imported).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -83,6 +84,8 @@ def _explain(args: argparse.Namespace) -> int:
         return [b""]
 
     middleware = CORSMiddleware(app, policy=policy)
+    # explain prints what report-only rules would decide itself; their log line would repeat it.
+    logging.getLogger("wsgicors.report").disabled = True
     headers = ",".join(args.header)
     method, path, origin = (escape(value) for value in (args.method, args.path, args.origin))
     print(f"request: {method} {path} from {origin}")
@@ -153,9 +156,6 @@ def _verdict(decision: Decision) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    # As gunicorn and "flask run" do: the app's own folder is importable.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
         app = import_app(args.app)
     except AppImportError as error:
@@ -219,5 +219,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
+    # As gunicorn and "flask run" do: the working directory's modules are importable (the app
+    # to serve, or an allow_origin_func a config file names).
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     result: int = args.run(args)
     return result

@@ -50,7 +50,8 @@ _LIST_KEYS: Final = frozenset(
 _BOOL_KEYS: Final = frozenset(
     {"allow_credentials", "allow_private_network", "allow_insecure_origins", "deny", "debug_header"}
 )
-_INT_KEYS: Final = frozenset({"max_age", "preflight_status", "allow_origin_func_ttl"})
+_INT_KEYS: Final = frozenset({"max_age", "preflight_status"})
+_SECONDS_KEYS: Final = frozenset({"allow_origin_func_ttl"})
 # Stands in for a missing or unusable path, so that the rule's other keys are still checked.
 _PLACEHOLDER_PATH: Final = "/"
 _BOOLEANS: Final = {"true": True, "yes": True, "on": True, "1": True}
@@ -301,6 +302,8 @@ def convert_strings(values: Mapping[str, str]) -> dict[str, object]:
             converted[key] = _BOOLEANS.get(text.lower(), value)
         elif key in _INT_KEYS and re.fullmatch(r"[0-9]+", text):
             converted[key] = int(text)
+        elif key in _SECONDS_KEYS and re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
+            converted[key] = float(text)
         else:
             converted[key] = text
     return converted

@@ -71,20 +71,28 @@ class OriginFuncAnswers:
                 pending = self._pending.get(key)
                 if pending is None:
                     if not self._may_call(now):
-                        return "throttled"
+                        # Over budget: a known origin keeps its last answer, even expired,
+                        # so a flood of strangers cannot lock out the tenants already seen.
+                        return "throttled" if cached is None else cached[1]
                     self._pending[key] = threading.Event()
                     break
             # Another thread is asking about this origin: wait for its answer, then look again.
             if not pending.wait(_WAIT_SECONDS):
                 return "failed"
-        answer = self._call(label, func, origin)
-        with self._lock:
-            if ttl > 0:
-                self._answers[key] = (self._clock() + ttl, answer)
-                self._answers.move_to_end(key)
-                while len(self._answers) > self._size:
-                    self._answers.popitem(last=False)
-            self._pending.pop(key).set()
+        answer: Answer | None = None
+        try:
+            answer = self._call(label, func, origin)
+        finally:
+            # Also when the call is interrupted (a worker timeout, KeyboardInterrupt): waiters
+            # are released, the origin is not left pending for the life of the process, and
+            # nothing is cached, so the next request asks again.
+            with self._lock:
+                if ttl > 0 and answer is not None:
+                    self._answers[key] = (self._clock() + ttl, answer)
+                    self._answers.move_to_end(key)
+                    while len(self._answers) > self._size:
+                        self._answers.popitem(last=False)
+                self._pending.pop(key).set()
         return answer
 
     def _may_call(self, now: float) -> bool:

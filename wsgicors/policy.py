@@ -139,8 +139,10 @@ class Policy:
 class DynamicOriginsPolicy(Policy):
     """A policy with at least one ``allow_origin_func``: answers that depend on a function
     expire with its TTL, so they are cached in :class:`OriginFuncAnswers`, never in the
-    request memos. Routes get a memo of their own. The four share the one budget: half for
-    actual requests, an eighth each for preflights and routes, a quarter for function answers.
+    request memos. A request memo hit that says "no static entry allows this origin" on a rule
+    with a function is the cue to ask it; preflights on such rules are routed through a memo
+    of their own. The four share the one budget: half for actual requests, an eighth each for
+    preflights and routes, a quarter for function answers.
     """
 
     def __init__(
@@ -159,6 +161,11 @@ class DynamicOriginsPolicy(Policy):
         )
         self._memo_route = lru_cache(maxsize=memo_size // 8)(self.route)
         self.origin_answers = OriginFuncAnswers(memo_size // 4)
+        # The memoised "not allowed statically" answer of each rule with a function, by
+        # identity: the memo hands back that very object, so one dict lookup finds the rule.
+        self._asking_rules = {
+            id(rule.refused): rule for rule in self.rules if rule.rule.origin_func is not None
+        }
 
     @staticmethod
     def _preflight_share(memo_size: int) -> int:
@@ -179,11 +186,11 @@ class DynamicOriginsPolicy(Policy):
 
     def actual(self, path: str, origin: str | None) -> ActualAnswer:
         """Answer a request that is not a preflight, asking ``allow_origin_func`` if needed."""
-        if origin is not None and len(origin) <= MAX_ORIGIN_LENGTH:
-            rule = self._asking_rule(path)
-            if rule is not None:
-                return rule.actual_asking(origin, self.origin_answers)
-        return super().actual(path, origin)
+        answer = super().actual(path, origin)
+        rule = self._asking_rules.get(id(answer))
+        if rule is None or origin is None:
+            return answer
+        return rule.ask_function(origin, self.origin_answers)
 
     def preflight(
         self, path: str, origin: str, method: str, request_headers: str, private_network: str

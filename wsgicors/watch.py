@@ -73,7 +73,9 @@ def watch(
             del target  # hold no reference to the middleware while waiting
 
     def start() -> None:
-        threading.Thread(target=run, args=(stamp(),), name=f"wsgicors-watch {path}", daemon=True).start()
+        threading.Thread(
+            target=run, args=(stamp(),), name=f"wsgicors-watch {path}", daemon=True
+        ).start()
 
     start()
     os.register_at_fork(after_in_child=start)

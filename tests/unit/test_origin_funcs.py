@@ -307,3 +307,32 @@ def test_a_request_waiting_too_long_for_another_call_is_refused(
     release.set()
     first.join(5)
     assert answers.ask("r", stuck, 60, TENANT) is True
+
+
+def test_over_budget_a_known_origin_keeps_its_last_answer() -> None:
+    clock = Clock()
+    tenants = Tenants(TENANT)
+    answers = OriginFuncAnswers(100_000, clock)
+    assert answers.ask("r", tenants, 1, TENANT) is True
+    clock.now += 5  # expired, and a flood spends this second's budget
+    for n in range(MAX_CALLS_PER_SECOND):
+        answers.ask("r", tenants, 1, f"https://o{n}.test")
+    assert answers.ask("r", tenants, 1, TENANT) is True
+    assert answers.ask("r", tenants, 1, "https://stranger.test") == "throttled"
+    assert tenants.asked.count(TENANT) == 1
+
+
+def test_an_interrupted_call_releases_its_origin() -> None:
+    calls: list[str] = []
+
+    def interrupted(origin: str) -> bool:
+        calls.append(origin)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return True
+
+    answers = OriginFuncAnswers(4)
+    with pytest.raises(KeyboardInterrupt):
+        answers.ask("r", interrupted, 0, TENANT)
+    assert answers.ask("r", interrupted, 0, TENANT) is True
+    assert calls == [TENANT, TENANT]
