@@ -149,10 +149,12 @@ def decide(
     acrh: str | None,
     private_network: str | None,
 ) -> Expected:
+    # A path that could reach another rule once normalised matches none, and fails closed:
+    # the app's own Access-Control-* headers are removed, none are added, Vary is untouched.
     if any(segment in {".", ".."} for segment in path.split("/")):
-        return Expected(app_called=True, pass_through=True)
+        return Expected(app_called=True, vary_origin=False)
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
-        return Expected(app_called=True, pass_through=True)
+        return Expected(app_called=True, vary_origin=False)
     rule = next((r for r in rules if path_matches(r, path)), None)
     if rule is None:
         return Expected(app_called=True, pass_through=True)

@@ -72,8 +72,9 @@ class ActualAnswer(NamedTuple):
     """How to answer a request that is not a preflight.
 
     :param decision: the decision to record.
-    :param headers: the CORS headers to add to the app's response; ``None`` when no rule covers
-        the path, and the app's response must pass untouched.
+    :param headers: the CORS headers to add to the app's response (the app's own
+        Access-Control-* headers are removed first); ``None`` when no rule covers the path, and
+        the app's response must pass untouched.
     :param vary_origin: whether ``Origin`` must be merged into the response's ``Vary``.
     :param appended: *headers*, after ``Vary: Origin`` when *vary_origin*: what to append
         as is when the app sent no Access-Control-* or Vary header of its own.
@@ -86,8 +87,9 @@ class ActualAnswer(NamedTuple):
 
 
 class PreflightAnswer(NamedTuple):
-    """How to answer a preflight: *status* is ``None`` when no rule covers the path (the app
-    answers it untouched); otherwise the middleware answers with *status* and *headers*."""
+    """How to answer a preflight: *status* is ``None`` when no rule covers the path (the
+    middleware then handles it as any other request); otherwise the middleware answers with
+    *status* and *headers*."""
 
     decision: Decision
     status: str | None

@@ -242,7 +242,7 @@ def _rule_keywords(
     else:
         try:
             keywords["path"] = re.compile(source)
-        except re.error as error:
+        except (re.error, RecursionError, OverflowError) as error:
             findings.error(
                 location,
                 "regex-invalid",
@@ -261,7 +261,8 @@ def import_object(target: str) -> object:
     module_name, _, attribute = target.partition(":")
     try:
         obj: object = importlib.import_module(module_name)
-    except ImportError as error:
+    except (ImportError, ValueError, TypeError) as error:
+        # An empty or relative module name is a ValueError or TypeError to importlib.
         raise ImportError(f"cannot import {module_name!r}: {error}") from error
     for part in attribute.split(".") if attribute else ():
         try:
@@ -315,6 +316,12 @@ def _syntax_error(source: str, line: int | None, message: str) -> ConfigError:
     )
 
 
+def _beyond_limits(error: ValueError | RecursionError) -> str:
+    if isinstance(error, RecursionError):
+        return "values are nested too deeply to read"
+    return f"a value cannot be read: {error}"
+
+
 def _parse_toml(text: str, source: str) -> object:
     try:
         return tomllib.loads(text)
@@ -323,6 +330,10 @@ def _parse_toml(text: str, source: str) -> object:
         # tomllib names no line for an error at the very end: that is the last line.
         line = int(match[1]) if match else len(text.splitlines()) or 1
         raise _syntax_error(source, line, str(error)) from None
+    except (ValueError, RecursionError) as error:
+        # Past the parser's own limits (a 5,000-digit integer, arrays nested 100,000 deep):
+        # it names no line.
+        raise _syntax_error(source, None, _beyond_limits(error)) from None
 
 
 def _parse_json(text: str, source: str, findings: Findings) -> tuple[object, dict[str, int]]:
@@ -331,8 +342,8 @@ def _parse_json(text: str, source: str, findings: Findings) -> tuple[object, dic
         json.loads(text)
     except json.JSONDecodeError as error:
         raise _syntax_error(source, error.lineno, error.msg) from None
-    except RecursionError:
-        raise _syntax_error(source, None, "values are nested too deeply") from None
+    except (ValueError, RecursionError) as error:
+        raise _syntax_error(source, None, _beyond_limits(error)) from None
     return json_values_and_lines(text, findings)
 
 

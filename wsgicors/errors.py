@@ -11,7 +11,6 @@ only the public entry points turn findings into one :class:`ConfigError` or into
 from __future__ import annotations
 
 import dataclasses
-import re
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -80,6 +79,7 @@ PROBLEM_CODES: Final[Mapping[str, str]] = {
     "type-bool": "a value that must be true or false is something else",
     "name-type": "a rule's name is not printable text",
     "preflight-status": "preflight_status is neither 204 nor 200",
+    "memo-size": "memo_size is not a whole number of entries, 8 or more",
     "debug-header": "warning: debug_header is on, so every client learns why it was refused",
     "hook-type": "a hook given to the middleware (on_decision, on_report) is not callable",
     # Paths.
@@ -235,18 +235,18 @@ PROBLEM_CODES: Final[Mapping[str, str]] = {
     ),
 }
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 
 def escape(text: str) -> str:
-    """Return *text* with every control character written as an escape (``\\n``, ``\\x1b``).
+    """Return *text* with every non-printable character written as an escape (``\\n``,
+    ``\\x1b``, ``\\u2028``).
 
     Messages and locations carry values from configuration files and command lines; escaping
-    keeps a crafted key from forging extra lines or terminal sequences.
+    keeps a crafted key from forging extra lines (line and paragraph separators included),
+    terminal sequences or reordered text (bidirectional overrides).
     """
-    if not _CONTROL.search(text):
+    if text.isprintable():
         return text
-    return _CONTROL.sub(lambda match: ascii(match[0])[1:-1], text)
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 from wsgicors._http import ACCESS_CONTROL_PREFIX, ENV_ACRH, ENV_ACRM, ENV_ACRPN, ENV_ORIGIN
 from wsgicors._http import for_log as _for_log
 from wsgicors.errors import ConfigError, Problem
-from wsgicors.policy import DEFAULT_MEMO_SIZE, Decision, Policy, PreflightAnswer, compile_policy
+from wsgicors.policy import DEFAULT_MEMO_SIZE, Decision, Policy, compile_policy
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -197,17 +197,16 @@ class CORSMiddleware:
         policy = self.policy  # read once: a reconfigure mid-request cannot mix two policies
         path: str = environ.get("PATH_INFO", "")
         origin: str | None = environ.get(ENV_ORIGIN)
-        preflight: PreflightAnswer | None = None
+        # A preflight the policy answers gets a status; anything else is answered by the app.
+        status: str | None = None
         if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
             method: str | None = environ.get(ENV_ACRM)
             if method is not None:
-                preflight = policy.preflight(
+                decision, status, preflight_headers = policy.preflight(
                     path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, "")
                 )
-        if preflight is None:
+        if status is None:
             decision, headers, vary_origin, appended = policy.actual(path, origin)
-        else:
-            decision = preflight[0]
 
         environ[DECISION_KEY] = decision
         if _enabled_memo.get(_DEBUG) is not False and _debug_enabled(_DEBUG):
@@ -215,10 +214,7 @@ class CORSMiddleware:
         if self._observe is not None:
             self._observe(environ, decision, policy)
 
-        if preflight is not None:
-            _, status, preflight_headers = preflight
-            if status is None:
-                return self.app(environ, start_response)
+        if status is not None:
             start_response(status, list(preflight_headers))
             return []
         if headers is None:

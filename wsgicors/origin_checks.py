@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from wsgicors.origin_regex import judge_origin_regex
 from wsgicors.origins import AllowedOrigin, OriginMatcher, compile_globs, parse_allowed_origin
-from wsgicors.public_suffixes import is_public_suffix
+from wsgicors.public_suffixes import is_public_suffix, public_suffix_below
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,7 +76,7 @@ def check_origins(
         if isinstance(item, str):
             try:
                 item = re.compile(item, re.ASCII)  # noqa: PLW2901 (checked in compiled form)
-            except re.error as error:
+            except (re.error, RecursionError, OverflowError) as error:
                 findings.error(
                     location,
                     "regex-invalid",
@@ -140,8 +140,12 @@ def _check_regex(
 
 
 def _is_public_suffix(domain: str) -> bool:
+    """Whether a wildcard over *domain* reaches names strangers register: it is a public
+    suffix, or one lies below it (``amazonaws.com`` above ``s3.amazonaws.com``)."""
     # Names under localhost never leave this machine (RFC 6761): no one else can register them.
-    return domain != "localhost" and is_public_suffix(domain)
+    if domain == "localhost":
+        return False
+    return is_public_suffix(domain) or public_suffix_below(domain) is not None
 
 
 def _check_entry(
@@ -177,8 +181,14 @@ def _check_entry(
             )
     if entry.subdomain_glob:
         if _is_public_suffix(entry.host):
-            message = f"{entry.text!r} covers a public suffix: anyone can register a match"
-            hint = f"name your own domain, such as '{entry.scheme}://*.example.{entry.host}'"
+            below = public_suffix_below(entry.host)
+            suffix = "a public suffix" if below is None else f"the public suffix {below!r}"
+            message = f"{entry.text!r} covers {suffix}: anyone can register a match"
+            hint = (
+                f"name your own domain, such as '{entry.scheme}://*.example.{entry.host}'"
+                if below is None
+                else "list the exact origins you trust, or a glob under a name you own"
+            )
             if credentials:
                 findings.error(location, "credentials-public-suffix", message, hint)
             else:

@@ -19,7 +19,12 @@ from wsgicors.answers import ActualAnswer, CompiledRule, Decision, PreflightAnsw
 from wsgicors.errors import Findings
 from wsgicors.origin_funcs import OriginFuncAnswers
 from wsgicors.paths import is_routable
-from wsgicors.rules import check_debug_header, check_preflight_status, check_rules
+from wsgicors.rules import (
+    check_debug_header,
+    check_memo_size,
+    check_preflight_status,
+    check_rules,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -50,6 +55,11 @@ _NOT_ROUTABLE = Decision(
     "path has a '.' or '..' segment or a control character",
 )
 _NO_RULE = Decision(None, "pass-through", None, "no-rule", "no rule matches this path")
+# No rule covers the path: the app's response passes untouched.
+_NO_RULE_ANSWER: Final = ActualAnswer(_NO_RULE, None, False, ())
+# A path that could reach another rule once normalised (SPEC 2) matches none, and fails
+# closed: the app's own Access-Control-* headers are removed, none are added.
+_NOT_ROUTABLE_ANSWER: Final = ActualAnswer(_NOT_ROUTABLE, (), False, ())
 
 
 class Policy:
@@ -120,7 +130,7 @@ class Policy:
     def _answer_actual(self, path: str, origin: str | None) -> ActualAnswer:
         rule = self.route(path)
         if rule is None:
-            return ActualAnswer(self._pass_through(path), None, False, ())
+            return _NO_RULE_ANSWER if is_routable(path) else _NOT_ROUTABLE_ANSWER
         return rule.actual(origin)
 
     def _answer_preflight(
@@ -128,6 +138,7 @@ class Policy:
     ) -> PreflightAnswer:
         rule = self.route(path)
         if rule is None:
+            # Not a preflight this policy answers: the middleware treats it as any request.
             return PreflightAnswer(self._pass_through(path), None, ())
         return rule.preflight(origin, method, request_headers, private_network)
 
@@ -209,7 +220,7 @@ def compile_policy(
     options: Mapping[str, object] | None = None,
     *,
     preflight_status: object = 204,
-    memo_size: int = DEFAULT_MEMO_SIZE,
+    memo_size: object = DEFAULT_MEMO_SIZE,
     debug_header: object = False,
     report_only: object = None,
 ) -> tuple[Policy | None, Findings]:
@@ -220,6 +231,7 @@ def compile_policy(
     """
     findings = Findings()
     status = check_preflight_status(preflight_status, findings)
+    memo_size = check_memo_size(memo_size, findings)
     debug = check_debug_header(debug_header, findings)
     checked = check_rules(rules, options or {}, findings)
     candidate_rules: list[CheckedRule] | None = None

@@ -38,6 +38,7 @@ __all__ = [
     "is_public_suffix",
     "load_rules",
     "parse_rules",
+    "public_suffix_below",
     "snapshot_date",
 ]
 
@@ -65,6 +66,9 @@ class PublicSuffixRules:
     """Names under a wildcard rule: ``ck`` for ``*.ck``."""
     exceptions: frozenset[str]
     """Names of the exception rules: ``www.ck`` for ``!www.ck``."""
+    parents: frozenset[str]
+    """Every proper parent of a rule's name: ``amazonaws.com`` and ``com`` for
+    ``s3.amazonaws.com``."""
 
 
 def parse_rules(text: str) -> PublicSuffixRules:
@@ -115,6 +119,11 @@ def parse_rules(text: str) -> PublicSuffixRules:
         exact=frozenset(exact),
         wildcard_roots=frozenset(wildcard_roots),
         exceptions=frozenset(exceptions),
+        parents=frozenset(
+            name.split(".", depth)[-1]
+            for name in exact | wildcard_roots
+            for depth in range(1, name.count(".") + 1)
+        ),
     )
 
 
@@ -155,3 +164,21 @@ def is_public_suffix(domain: str) -> bool:
         # The implicit default rule "*": every top-level name is public, listed or not.
         return leftmost_label != ""
     return leftmost_label != "" and parent in rules.wildcard_roots
+
+
+def public_suffix_below(domain: str) -> str | None:
+    """Return a public suffix strictly below *domain*, if the list has one.
+
+    ``*.amazonaws.com`` covers ``attacker.s3.amazonaws.com``, a name anyone can register under
+    the public suffix ``s3.amazonaws.com``: a wildcard over such a domain trusts strangers
+    though the domain itself is not public.
+
+    :returns: one such suffix (the shortest, then the first in order), or ``None``.
+    """
+    rules = load_rules()
+    if domain not in rules.parents:
+        return None
+    below = sorted(
+        name for name in rules.exact | rules.wildcard_roots if name.endswith(f".{domain}")
+    )
+    return min(below, key=len)

@@ -34,6 +34,7 @@ __all__ = [
     "Rule",
     "RuleOptions",
     "check_debug_header",
+    "check_memo_size",
     "check_preflight_status",
     "check_rules",
     "unknown_key",
@@ -109,6 +110,9 @@ class RuleOptions(TypedDict, total=False):
     name: str | None
 
 
+#: The smallest ``memo_size``: every memo of the middleware gets at least one entry.
+MIN_MEMO_SIZE: Final = 8
+
 #: The keyword options a rule takes besides its path.
 RULE_OPTIONS: Final = tuple(field.name for field in fields(Rule) if field.name != "path")
 
@@ -168,6 +172,20 @@ def check_preflight_status(value: object, findings: Findings) -> int:
         "use 204 (the default), or 200 for very old clients",
     )
     return 204
+
+
+def check_memo_size(value: object, findings: Findings) -> int:
+    """Check the middleware's ``memo_size``: a whole number of entries, 8 or more (each memo
+    gets a share of it)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= MIN_MEMO_SIZE:
+        return value
+    findings.error(
+        "memo_size",
+        "memo-size",
+        f"memo_size must be a whole number of entries, {MIN_MEMO_SIZE} or more, got {value!r}",
+        "leave the default (4096), or give the number of answers to keep",
+    )
+    return MIN_MEMO_SIZE
 
 
 def check_debug_header(value: object, findings: Findings) -> bool:

@@ -21,6 +21,7 @@ from wsgicors.public_suffixes import (
     is_public_suffix,
     load_rules,
     parse_rules,
+    public_suffix_below,
     snapshot_date,
 )
 
@@ -254,7 +255,27 @@ def test_parse_rules_sorts_rules_into_sections_and_lookup_sets() -> None:
         exact=frozenset({"uk", "co.uk", "github.io"}),
         wildcard_roots=frozenset({"ck"}),
         exceptions=frozenset({"www.ck"}),
+        parents=frozenset({"uk", "io"}),
     )
+
+
+@pytest.mark.parametrize(
+    ("domain", "below"),
+    [
+        ("amazonaws.com", "s3.amazonaws.com"),
+        ("windows.net", "web.core.windows.net"),
+        ("fastly.net", "map.fastly.net"),
+        ("example.com", None),
+        ("s3.eu-west-1.amazonaws.com", None),
+        ("python.org", None),
+    ],
+)
+def test_public_suffix_below(domain: str, below: str | None) -> None:
+    found = public_suffix_below(domain)
+    assert found == below
+    if found is not None:
+        assert found.endswith("." + domain)
+        assert is_public_suffix(found)
 
 
 @pytest.mark.parametrize(
