@@ -40,16 +40,22 @@ def check_origins(
     """
     entries: list[AllowedOrigin] = []
     patterns: list[re.Pattern[str]] = []
+
+    def judge(pattern: re.Pattern[str], location: str) -> None:
+        errors_before = len(findings.errors)
+        _check_regex(
+            pattern,
+            location,
+            credentials=credentials,
+            allow_insecure_origins=allow_insecure_origins,
+            findings=findings,
+        )
+        if len(findings.errors) == errors_before:
+            patterns.append(pattern)
+
     for location, item in origins:
         if isinstance(item, re.Pattern):
-            _check_regex(
-                item,
-                location,
-                credentials=credentials,
-                allow_insecure_origins=allow_insecure_origins,
-                findings=findings,
-                usable=patterns,
-            )
+            judge(item, location)
         elif isinstance(item, str):
             parsed = parse_allowed_origin(item)
             if isinstance(parsed, AllowedOrigin):
@@ -85,14 +91,7 @@ def check_origins(
                 )
                 continue
         if isinstance(item, re.Pattern):
-            _check_regex(
-                item,
-                location,
-                credentials=credentials,
-                allow_insecure_origins=allow_insecure_origins,
-                findings=findings,
-                usable=patterns,
-            )
+            judge(item, location)
         else:
             findings.error(
                 location,
@@ -117,13 +116,11 @@ def _check_regex(
     credentials: bool,
     allow_insecure_origins: bool,
     findings: Findings,
-    usable: list[re.Pattern[str]],
 ) -> None:
-    """Judge one origin regex; add it to *usable* unless it has an error."""
+    """Judge one origin regex; its findings go to *findings*."""
     if not isinstance(pattern.pattern, str):
         findings.error(location, "regex-type", "regex must be a str pattern", "use re.compile(str)")
         return
-    has_error = False
     for finding in judge_origin_regex(
         pattern,
         credentials=credentials,
@@ -132,11 +129,8 @@ def _check_regex(
     ):
         if finding.severity == "error":
             findings.error(location, finding.code, finding.message, finding.hint)
-            has_error = True
         else:
             findings.warn(location, finding.code, finding.message, finding.hint)
-    if not has_error:
-        usable.append(pattern)
 
 
 def _is_public_suffix(domain: str) -> bool:

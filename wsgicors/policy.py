@@ -84,18 +84,14 @@ class Policy:
         self.memo_size = memo_size
         #: Report-only rules evaluated beside these ones, or ``None``.
         self.candidate: Policy | None = None
-        preflight_share = self._preflight_share(memo_size)
-        actual_share = memo_size - preflight_share - self._other_shares(memo_size)
-        self._memo_actual = lru_cache(maxsize=actual_share)(self._answer_actual)
-        self._memo_preflight = lru_cache(maxsize=preflight_share)(self._answer_preflight)
+        self._divide_budget(memo_size)
 
-    @staticmethod
-    def _preflight_share(memo_size: int) -> int:
-        return memo_size // 4
-
-    @staticmethod
-    def _other_shares(memo_size: int) -> int:
-        return 0
+    def _divide_budget(self, memo_size: int) -> None:
+        """Build the memos: three quarters of the budget for actual requests, a quarter for
+        preflights."""
+        preflights = memo_size // 4
+        self._memo_actual = lru_cache(maxsize=memo_size - preflights)(self._answer_actual)
+        self._memo_preflight = lru_cache(maxsize=preflights)(self._answer_preflight)
 
     def memo_entries(self) -> int:
         """How many answers are memoised now (never more than ``memo_size``)."""
@@ -156,35 +152,20 @@ class DynamicOriginsPolicy(Policy):
     preflights and routes, a quarter for function answers.
     """
 
-    def __init__(
-        self,
-        rules: Sequence[CheckedRule],
-        *,
-        preflight_status: int = 204,
-        memo_size: int = DEFAULT_MEMO_SIZE,
-        debug_header: bool = False,
-    ) -> None:
-        super().__init__(
-            rules,
-            preflight_status=preflight_status,
-            memo_size=memo_size,
-            debug_header=debug_header,
-        )
-        self._memo_route = lru_cache(maxsize=memo_size // 8)(self.route)
-        self.origin_answers = OriginFuncAnswers(memo_size // 4)
+    def _divide_budget(self, memo_size: int) -> None:
+        """Build the memos: an eighth of the budget each for preflights and routes, a quarter
+        for function answers, the rest for actual requests."""
+        eighth, quarter = memo_size // 8, memo_size // 4
+        actual = memo_size - 2 * eighth - quarter
+        self._memo_actual = lru_cache(maxsize=actual)(self._answer_actual)
+        self._memo_preflight = lru_cache(maxsize=eighth)(self._answer_preflight)
+        self._memo_route = lru_cache(maxsize=eighth)(self.route)
+        self.origin_answers = OriginFuncAnswers(quarter)
         # The memoised "not allowed statically" answer of each rule with a function, by
         # identity: the memo hands back that very object, so one dict lookup finds the rule.
         self._asking_rules = {
             id(rule.refused): rule for rule in self.rules if rule.rule.origin_func is not None
         }
-
-    @staticmethod
-    def _preflight_share(memo_size: int) -> int:
-        return memo_size // 8
-
-    @staticmethod
-    def _other_shares(memo_size: int) -> int:
-        return memo_size // 8 + memo_size // 4
 
     def memo_entries(self) -> int:
         """How many answers and routes are memoised now (never more than ``memo_size``)."""
