@@ -73,6 +73,18 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    # explain prints what report-only rules would decide itself; their log line would repeat
+    # it. The logger is switched off for the explanation only (main() may run in a process
+    # that goes on logging).
+    report_logger = logging.getLogger("wsgicors.report")
+    was_disabled, report_logger.disabled = report_logger.disabled, True
+    try:
+        return _explain_request(args)
+    finally:
+        report_logger.disabled = was_disabled
+
+
+def _explain_request(args: argparse.Namespace) -> int:
     policy, status = _load(args.file)
     if policy is None:
         return status if status == EXIT_USAGE else EXIT_USAGE
@@ -84,8 +96,6 @@ def _explain(args: argparse.Namespace) -> int:
         return [b""]
 
     middleware = CORSMiddleware(app, policy=policy)
-    # explain prints what report-only rules would decide itself; their log line would repeat it.
-    logging.getLogger("wsgicors.report").disabled = True
     headers = ",".join(args.header)
     method, path, origin = (escape(value) for value in (args.method, args.path, args.origin))
     print(f"request: {method} {path} from {origin}")

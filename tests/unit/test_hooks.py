@@ -363,3 +363,19 @@ def test_dynamic_policy_answers_other_rules_from_its_memos() -> None:
         assert request(middleware, "GET", "/api/x", {"Origin": APP}).decision.allowed is True
     # The route memo, one actual answer and one preflight answer.
     assert middleware.policy.memo_entries() == 3
+
+
+def test_explain_leaves_the_report_logger_as_it_found_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "cors.toml"
+    config.write_text(
+        f'[[rules]]\npath = "*"\nallow_origins = ["{OTHER}"]\n\n'
+        f'[[report_only]]\npath = "*"\nallow_origins = ["{APP}"]\n',
+        encoding="utf-8",
+    )
+    assert main(["explain", str(config), "--path", "/", "--origin", OTHER]) == 0
+    assert [r for r in caplog.records if r.name == "wsgicors.report"] == []
+    middleware = CORSMiddleware(SpyApp(), ENFORCED, report_only=CANDIDATE)
+    request(middleware, "GET", "/api/x", {"Origin": OTHER})
+    assert [r.name for r in caplog.records] == ["wsgicors.report"]
