@@ -147,6 +147,8 @@ def _nearest_line(location: str, locate: Locate) -> int | None:
     (a missing key is reported at its rule's first line)."""
     while True:
         line = locate(location)
+        if line is None and location.rpartition(".")[2] == "path":
+            line = locate(f"{location}_regex")  # a file writes a regex path as path_regex
         enclosing = re.sub(r"(\.[^.\[]*|\[[0-9]+\])$", "", location)
         if line is not None or enclosing == location:
             return line

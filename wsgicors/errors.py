@@ -91,6 +91,23 @@ PROBLEM_CODES: Final[Mapping[str, str]] = {
     "path-relative": "a path starts with neither '/' nor '*': paths are matched against PATH_INFO",
     "path-query": "a path contains '?' or '#': rules match the path only, never the query",
     "path-dot-segment": "a path has a '.' or '..' segment, and such request paths match no rule",
+    "path-percent-encoded": (
+        "a path is percent-encoded, but PATH_INFO arrives decoded once, so it would match only "
+        "double-encoded requests"
+    ),
+    "path-regex-non-ascii": (
+        "a path regex is written as text, not as PATH_INFO carries a path (its UTF-8 bytes as "
+        "latin-1 characters), so it never matches"
+    ),
+    "path-regex-nested-quantifier": (
+        "a path regex repeats a group whose iterations can split or match the same text in more "
+        "than one way, so a crafted path can make matching take exponential time"
+    ),
+    "path-regex-chained-repeats": (
+        "a path regex has more than two unbounded repeats in a row that can share out the same "
+        "characters, so a long crafted path makes matching slow"
+    ),
+    "path-regex-too-deep": "a path regex nests groups too deep to be judged",
     "path-both": "a rule in a file has both path and path_regex",
     "path-missing": "a rule in a file has neither path nor path_regex",
     "rule-shadowed": (
@@ -140,8 +157,12 @@ PROBLEM_CODES: Final[Mapping[str, str]] = {
         "it matches other hosts"
     ),
     "regex-nested-quantifier": (
-        "an origin regex repeats a repeat with nothing to separate the iterations, so a crafted "
-        "Origin can make matching take exponential time"
+        "an origin regex repeats a group whose iterations can split or match the same text in "
+        "more than one way, so a crafted Origin can make matching take exponential time"
+    ),
+    "regex-chained-repeats": (
+        "an origin regex has more than two unbounded repeats in a row that can share out the "
+        "same characters, so a crafted Origin makes matching slow"
     ),
     "regex-too-deep": "an origin regex nests groups too deep to be judged",
     "origin-regex-unpinned": (

@@ -115,6 +115,7 @@ FLAGS = [0, re.ASCII, re.IGNORECASE, re.ASCII | re.IGNORECASE, re.DOTALL, re.VER
 CODES = {
     "regex-unescaped-dot",
     "regex-nested-quantifier",
+    "regex-chained-repeats",
     "credentials-regex-unpinned",
     "origin-regex-unpinned",
     "credentials-public-suffix",

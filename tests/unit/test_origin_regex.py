@@ -15,6 +15,7 @@ from wsgicors.origin_regex import RegexFinding, judge_origin_regex, pinned_domai
 
 DOT = ("error", "regex-unescaped-dot")
 NESTED = ("error", "regex-nested-quantifier")
+CHAINED = ("error", "regex-chained-repeats")
 UNPINNED = ("error", "credentials-regex-unpinned")
 PUBLIC = ("error", "credentials-public-suffix")
 INSECURE = ("error", "credentials-insecure-origin")
@@ -59,8 +60,10 @@ ACCEPTED_WITH_CREDENTIALS = [
     # Classes that deliberately admit dots are not typos.
     pytest.param(r"https://[a-z0-9.-]+\.example\.com", id="class-with-dot"),
     pytest.param(r"https://[^/:.]+\.example\.com", id="negated-class"),
-    # A single-label wildcard between '://' and an escaped dot is not a typo either.
+    # A single-label wildcard between '://' and an escaped dot is not a typo either, nor a dot
+    # next to another unescaped dot: '..*' is '.+'.
     pytest.param(r"https://.\.example\.com", id="one-character-label"),
+    pytest.param(r"https://..*\.example\.com", id="dot-dot-star"),
     # Each alternative pinned separately, also exact names under a public suffix.
     pytest.param(r"https://(a\.com|b\.com)", id="alternative-domains"),
     pytest.param(r"https://(app|admin)\.github\.io", id="exact-names-under-public-suffix"),
@@ -86,6 +89,16 @@ ACCEPTED_WITH_CREDENTIALS = [
     pytest.param(r"https://([a-z0-9-]{1,63}\.){0,3}example\.com", id="counted-separated"),
     pytest.param(r"https://(?>[a-z0-9-]+\.)?example\.com", id="atomic-group"),
     pytest.param(r"https://[a-z0-9-]++\.example\.com", id="possessive"),
+    # Linear-time repeats whose iterations split one way only.
+    pytest.param(r"https://([a-z0-9]-?)+\.example\.com", id="optional-hyphen-after"),
+    pytest.param(r"https://(-?[a-z0-9])+\.example\.com", id="optional-hyphen-before"),
+    pytest.param(r"https://pr-[0-9]+(\.[a-z]{2,3})+\.example\.com", id="repeated-counted-label"),
+    pytest.param(r"https://((app|api)-)*web\.example\.com", id="repeated-alternation"),
+    # Two unbounded repeats sharing a run are quadratic at worst: 0.35 ms on an Origin.
+    pytest.param(r"https://.*.*\.example\.com", id="two-chained"),
+    pytest.param(r"https://[a-z]+-[a-z]+-[a-z]+\.example\.com", id="pinned-by-hyphens"),
+    # An Origin's port has 5 digits at most: a port part is no third repeat.
+    pytest.param(r"https://.*-.*\.example\.com(:[0-9]+)?", id="two-chained-and-a-port"),
     # Lookarounds, back references and conditionals are over-approximated, still pinned.
     pytest.param(r"https://(?!admin)[a-z]+\.example\.com", id="lookahead"),
     pytest.param(r"https://([a-z]+)\.\1\.example\.com", id="back-reference"),
@@ -149,6 +162,7 @@ REFUSED_WITH_CREDENTIALS = [
     pytest.param(r"(?i)https://API.example\.com", [DOT], id="ignorecase-dot"),
     pytest.param(r"https://(foo|ba.r)\.example\.com", [DOT], id="dot-in-alternative"),
     pytest.param(r"https://.*.example\.com", [DOT], id="dot-after-wildcard"),
+    pytest.param(r"https://..example\.com", [DOT], id="second-of-two-dots"),
     # Non-https schemes with credentials.
     pytest.param(r"http://app\.example\.com", [INSECURE], id="http"),
     pytest.param(r"https?://app\.example\.com", [INSECURE], id="http-optional-s"),
@@ -160,6 +174,20 @@ REFUSED_WITH_CREDENTIALS = [
     # cases of the analysis itself.
     pytest.param(r"https://([a-z0-9]+-?)+\.example\.com", [NESTED], id="optional-separator"),
     pytest.param(r"(a*)*", [NESTED, UNPINNED], id="star-star"),
+    # Repeats whose iterations can split an Origin more than one way (exponential time).
+    pytest.param(r"https://([a-z0-9][a-z0-9-]?)+\.example\.com", [NESTED], id="optional-char"),
+    pytest.param(r"https://(a|aa)+\.example\.com", [NESTED], id="prefix-alternatives"),
+    pytest.param(r"https://(ab|ab)+\.example\.com", [NESTED], id="equal-alternatives"),
+    pytest.param(
+        r"https://(?:[a-z0-9]{2}|[a-z]{2})+\.example\.com", [NESTED], id="counted-alternatives"
+    ),
+    # Three or more unbounded repeats sharing a run (polynomial time of degree 3 or more).
+    pytest.param(r"https://.*.*.*\.example\.com", [CHAINED], id="three-chained"),
+    pytest.param(r"https://(.*)(.*)(.*)(.*)(.*)\.example\.com", [CHAINED], id="five-chained"),
+    pytest.param(r"https://.*-.*-.*\.example\.com", [CHAINED], id="separator-in-wildcard"),
+    pytest.param(r"https://.*.*.*\.example\.com(:[0-9]+)?", [CHAINED], id="three-and-a-port"),
+    pytest.param(r"https://.*[a-z.]{0,60}.*\.example\.com", [CHAINED], id="long-bounded-repeat"),
+    pytest.param(r"(?:a*){3}", [NESTED, CHAINED, UNPINNED], id="nested-and-chained"),
 ]
 
 
@@ -281,9 +309,24 @@ def test_insecure_and_nested_messages() -> None:
     )
     [nested] = judge(r"https://([a-z0-9]+-?)+\.example\.com")
     assert nested.message == (
-        r"origin regex r'https://([a-z0-9]+-?)+\.example\.com' repeats a group that contains a "
-        "repeat, with no separator between iterations: a crafted Origin can make matching take "
-        "exponential time"
+        r"origin regex r'https://([a-z0-9]+-?)+\.example\.com' repeats a group whose iterations "
+        "can split or match the same text in more than one way: a crafted Origin can make "
+        "matching take exponential time"
+    )
+    assert nested.hint == (
+        r"end each iteration in a character the rest of it cannot match, as in "
+        r"r'https://([a-z0-9-]+\.)*example\.com', give alternatives no text in common, or drop "
+        "the outer repeat"
+    )
+    [chained] = judge(r"https://.*.*.*.*\.example\.com")
+    assert chained == RegexFinding(
+        "error",
+        "regex-chained-repeats",
+        r"origin regex r'https://.*.*.*.*\.example\.com' has 4 unbounded repeats in a row that "
+        "can share out the same run of characters: a crafted Origin can make matching take "
+        "time growing as its length to the power 4",
+        "merge them (one '.*' for '.*.*'), or end each one before a character it cannot match "
+        r"(r'[^.]*\.' rather than '.*\.'), so that at most 2 share a run",
     )
 
 

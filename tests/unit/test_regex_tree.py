@@ -6,16 +6,29 @@ every ASCII character but a newline, ``ANY`` for any ASCII character), a repeat 
 ``(body){low,high}`` (``{low,}`` when unbounded), an alternation as ``(a|b)`` and an
 assertion as ``(?=body)``. The regexes are compiled with ``re.ASCII`` unless a row says
 otherwise.
+
+The repeat analysis is also checked against an independent reference: a Thompson automaton of
+the tree, whose paths are the ways a backtracking matcher can go, is exponentially ambiguous
+exactly when some state can return to itself along two different paths reading the same text.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
+import sys
 import warnings
+from itertools import product
+from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from wsgicors.regex_tree import (
+    ASCII,
+    LATIN_1,
+    MAX_CHAINED_REPEATS,
     MAX_DEPTH,
     Alternation,
     Assertion,
@@ -24,17 +37,20 @@ from wsgicors.regex_tree import (
     Position,
     Repeat,
     TooDeepError,
+    chained_repeats,
     characters,
     choices,
     first_positions,
     follow_positions,
-    has_unseparated_nested_repeat,
+    has_ambiguous_repeat,
     last_positions,
     parse_tree,
     positions,
+    show_source,
 )
 
-ASCII = frozenset(map(chr, range(128)))
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 
 def render_class(chars: frozenset[str]) -> str:
@@ -144,6 +160,35 @@ def test_depth_limit() -> None:
         parse_tree("(" * 400 + "a" + ")*" * 400, re.ASCII)
 
 
+def test_parser_out_of_stack_is_too_deep() -> None:
+    # A pattern compiled higher up the stack (or under a larger recursion limit) can exhaust
+    # it when parsed again here: that is too deep as well, not a RecursionError.
+    nested = "(" * 60 + "a" + ")" * 60
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 60)
+    try:
+        with pytest.raises(TooDeepError):
+            parse_tree(nested, re.ASCII)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert tree(nested) == "a"
+
+
+def test_positions_over_latin_1() -> None:
+    # PATH_INFO is latin-1 text: \w and negated classes reach past ASCII, a character past
+    # latin-1 matches nothing there, and a back reference stands for any latin-1 string.
+    word, other, beyond, _, reference = parse_tree(r"\w[^a]日(x)\1", 0, LATIN_1)
+    assert isinstance(word, Position)
+    assert isinstance(other, Position)
+    assert isinstance(beyond, Position)
+    assert isinstance(reference, Repeat)
+    assert {"é", "ÿ", "a", "_"} <= word.chars
+    assert "÷" not in word.chars
+    assert other.chars == LATIN_1 - {"a"}
+    assert beyond.chars == frozenset()
+    assert [position.chars for position in positions(reference.body)] == [LATIN_1]
+
+
 def test_parsing_again_issues_no_warning() -> None:
     # re.compile warns about a possible nested set; the pattern was compiled already.
     with pytest.warns(FutureWarning, match="nested set"):
@@ -228,31 +273,301 @@ def test_choices(regex: str, expected: list[str] | None) -> None:
     assert (None if found is None else [render(each) for each in found]) == expected
 
 
+AMBIGUOUS_REPEATS = [
+    # Nested repeats with nothing between iterations.
+    pytest.param("(a*)*", id="star-star"),
+    pytest.param("(a+)+", id="plus-plus"),
+    pytest.param(r"([a-z0-9]+-?)+", id="optional-separator"),
+    pytest.param("(?:[a-z]+)*", id="non-capturing"),
+    pytest.param(r"([a-z]+\.[a-z]+)*", id="unseparated-wrap"),
+    pytest.param("([a-z]{1,5})+", id="bounded-inner"),
+    pytest.param("([a-z]+[a-z.])*", id="separator-overlaps"),
+    pytest.param(r"(a+\b)*", id="only-an-assertion-between"),
+    pytest.param("(?=(a+)+)b", id="inside-lookahead"),
+    pytest.param("x(y|(a+)+)", id="inside-alternation"),
+    # An optional part beside a position it overlaps: 'aa' is one iteration or two.
+    pytest.param("([a-z0-9][a-z0-9-]?)+", id="optional-after-overlapping"),
+    pytest.param("([a-z]?[a-z])+", id="optional-before-overlapping"),
+    # Alternatives with text in common, or of different lengths that overlap.
+    pytest.param("(a|aa)+", id="prefix-alternatives"),
+    pytest.param("(ab|ab)+", id="equal-alternatives"),
+    pytest.param("(?:[a-z0-9]{2}|[a-z]{2})+", id="overlapping-counted-alternatives"),
+    pytest.param("(a|b|ab)+", id="pieces-and-whole"),
+    pytest.param(r"((?:xy|[a-z]y)\.)+", id="alternatives-with-common-text"),
+    pytest.param(r"((a?)?b)+", id="optional-of-optional"),
+    pytest.param(r"((a*)?b)+", id="optional-of-nullable"),
+    # Splits inside a part of the body: each iteration has several ways.
+    pytest.param(r"((a+a+|c)\.)+", id="split-inside-alternative"),
+    pytest.param(r"(x(?:a?){2}b)+", id="split-inside-counted"),
+    # Touching repeats that share no character, but the second can be empty.
+    pytest.param(r"([a-z]+\.*)*", id="touching-nullable"),
+    pytest.param(r"/files/([a-z]+/?)*\.txt", id="touching-optional"),
+    # The separator's character is matched elsewhere in the body too, so two ways of
+    # matching can stay one character apart from iteration to iteration.
+    pytest.param(r"(?:[^a]\.[^a](?:[ab]){1,3}[^a]-[a-])*", id="separator-not-a-marker"),
+]
+
+# Refused although the reference finds no exponential ambiguity: the analysis is simpler.
+CONSERVATIVE = [
+    # Polynomial, not exponential: one '[a-z]+' after another.
+    pytest.param("([a-z]+){2}", id="counted-outer"),
+    # The engine stops a repeat whose iteration matched nothing.
+    pytest.param("(a?)+", id="optional-alone"),
+    # An optional separator is not a marker, though here the repeat splits one way.
+    pytest.param(r"(\.[a-z]+(?:\.)?)*", id="separator-also-optional"),
+]
+
+ONE_WAY_REPEATS = [
+    # A marker (a character only it matches in the body) between the varying parts.
+    pytest.param(r"([a-z0-9-]+\.)*", id="separator-last"),
+    pytest.param(r"(\.[a-z0-9-]+)*", id="separator-first"),
+    pytest.param(r"(\.[a-z]+\.[0-9]+)*", id="one-marker-character-twice"),
+    pytest.param(r"(([a-z]+\.)+x-\.)*", id="separated-at-two-levels"),
+    pytest.param(r"([a-z0-9-]{1,63}\.){0,3}", id="counted-separated"),
+    pytest.param(r"(\.[a-z]{2,3})+", id="counted-inner"),
+    pytest.param("([a-z0-9]-?)+", id="optional-marker"),
+    pytest.param("(-?[a-z0-9])+", id="optional-marker-first"),
+    # Touching repeats that share no character and cannot be empty.
+    pytest.param(r"([a-z]+\.+)*", id="touching-disjoint-repeats"),
+    # Bodies of one length, alternatives with nothing in common.
+    pytest.param("(a{3})*", id="inner-count-fixed"),
+    pytest.param("(ab|ac)+", id="merged-alternatives"),
+    pytest.param(r"(?:[a-z]{2}|[0-9]{2})+", id="disjoint-counted-alternatives"),
+    pytest.param(r"((?:x|[a-z]+y)\.)+", id="disjoint-varying-alternatives"),
+    pytest.param(r"((a|ab)c)+", id="alternatives-of-different-lengths"),
+    pytest.param(r"((?:[a-z]+-)?[0-9]\.)+", id="optional-not-nullable"),
+    # Nothing repeats more than once, or nothing inside varies.
+    pytest.param("(a+){0,1}", id="outer-at-most-once"),
+    pytest.param("a*b*", id="not-nested"),
+    pytest.param(r"(\b)*", id="empty-body"),
+    pytest.param(r"(?:a(?=b|bb))+", id="lookaround-not-backtracked"),
+]
+
+
+@pytest.mark.parametrize("regex", AMBIGUOUS_REPEATS)
+def test_ambiguous_repeat(regex: str) -> None:
+    root = parse_tree(regex, re.ASCII)
+    assert has_ambiguous_repeat(root)
+    assert exponentially_ambiguous(root)
+
+
+@pytest.mark.parametrize("regex", CONSERVATIVE)
+def test_repeat_refused_conservatively(regex: str) -> None:
+    root = parse_tree(regex, re.ASCII)
+    assert has_ambiguous_repeat(root)
+    assert not exponentially_ambiguous(root)
+
+
+@pytest.mark.parametrize("regex", ONE_WAY_REPEATS)
+def test_repeat_that_splits_one_way(regex: str) -> None:
+    root = parse_tree(regex, re.ASCII)
+    assert not has_ambiguous_repeat(root)
+    assert not exponentially_ambiguous(root)
+
+
+# --- The reference: a Thompson automaton of the tree and its exponential ambiguity ----------
+
+
+class Thompson:
+    """A Thompson automaton: states are numbers, each position is one consuming edge, and a
+    counted repeat is unrolled into copies of its body (so copies are distinct edges)."""
+
+    def __init__(self, root: Concatenation) -> None:
+        self.epsilon: dict[int, list[int]] = {}
+        self.consuming: list[tuple[int, frozenset[str], int]] = []
+        # The back edge of each unbounded repeat -> the first and last state of its body.
+        self.back: dict[tuple[int, int], tuple[int, int]] = {}
+        self.lookarounds: list[Concatenation] = []
+        self.start = self.state()
+        self.sequence(root, self.start)
+
+    def state(self) -> int:
+        self.epsilon[len(self.epsilon)] = []
+        return len(self.epsilon) - 1
+
+    def sequence(self, items: Iterable[Node], state: int) -> int:
+        for item in items:
+            state = self.node(item, state)
+        return state
+
+    def node(self, node: Node, state: int) -> int:
+        if isinstance(node, Position):
+            self.consuming.append((state, node.chars, self.state()))
+            return self.consuming[-1][2]
+        if isinstance(node, Assertion):  # matched on its own: never backtracked into
+            self.lookarounds.append(node.body)
+            return state
+        end = self.state()
+        if isinstance(node, Alternation):
+            for alternative in node.alternatives:
+                self.epsilon[state].append(first := self.state())
+                self.epsilon[self.sequence(alternative, first)].append(end)
+            return end
+        for count in range(node.high if node.high is not None else node.low + 1):
+            if count >= node.low:
+                self.epsilon[state].append(end)  # stop before this copy
+            self.epsilon[state].append(first := self.state())
+            state = self.sequence(node.body, first)
+        if node.high is None:  # the last copy loops
+            self.epsilon[state].append(first)
+            self.back[state, first] = (first, len(self.epsilon) - 1)
+        self.epsilon[state].append(end)
+        return end
+
+    def moves(self, source: int) -> dict[int, int]:
+        """Map each consuming edge to the number of epsilon paths (up to 2) from *source* to
+        it. A back edge is taken only if its iteration consumed a character (the one read
+        into *source*) and only once: the engine stops a repeat whose iteration was empty."""
+        found: dict[int, int] = {}
+        pending: list[tuple[int, frozenset[int]]] = [(source, frozenset())]
+        while pending:
+            state, entered = pending.pop()
+            for index, (start, _, _) in enumerate(self.consuming):
+                if start == state:
+                    found[index] = min(2, found.get(index, 0) + 1)
+            for after in self.epsilon[state]:
+                body = self.back.get((state, after))
+                if body is None or (body[0] not in entered and body[0] <= source <= body[1]):
+                    pending.append((after, entered | {after}))
+        return found
+
+
+def exponentially_ambiguous(root: Concatenation) -> bool:
+    """Whether some state returns to itself along two different paths reading the same text:
+    in the product of the automaton with itself, a diagonal pair on a cycle through another
+    pair, or through a doubled edge. A lookaround's body is an automaton of its own."""
+    automaton = Thompson(root)
+    if any(map(exponentially_ambiguous, automaton.lookarounds)):
+        return True
+    moves = [automaton.moves(after) for _, _, after in automaton.consuming]
+    chars = [chars for _, chars, _ in automaton.consuming]
+    graph: dict[tuple[int, int], list[tuple[tuple[int, int], bool]]] = {}
+    pending = [(edge, edge) for edge in range(len(chars))]
+    while pending:
+        if (pair := pending.pop()) in graph:
+            continue
+        graph[pair] = [
+            ((one, other), pair[0] == pair[1] and one == other and count == 2)
+            for (one, count), other in product(moves[pair[0]].items(), moves[pair[1]])
+            if chars[one] & chars[other]
+        ]
+        pending.extend(after for after, _ in graph[pair])
+    backward: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for pair, edges in graph.items():
+        for after, _ in edges:
+            backward.setdefault(after, []).append(pair)
+    for edge in range(len(chars)):
+        cycle = reach((edge, edge), lambda pair: [after for after, _ in graph[pair]]) & reach(
+            (edge, edge), lambda pair: backward.get(pair, [])
+        )
+        doubled = any(twice and after in cycle for pair in cycle for after, twice in graph[pair])
+        if doubled or any(one != other for one, other in cycle):
+            return True
+    return False
+
+
+def reach(
+    origin: tuple[int, int], step: Callable[[tuple[int, int]], list[tuple[int, int]]]
+) -> set[tuple[int, int]]:
+    seen, pending = {origin}, [origin]
+    while pending:
+        for after in step(pending.pop()):
+            if after not in seen:
+                seen.add(after)
+                pending.append(after)
+    return seen
+
+
+ATOMS = ["a", "b", "-", r"\.", "[ab]", "[a-]", ".", "[^a]"]
+QUANTIFIERS = ["?", "*", "+", "{2}", "{0,2}", "{1,3}", "{2,}"]
+
+
+def compose(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    parts = st.lists(inner, min_size=2, max_size=3)
+    return st.one_of(
+        parts.map("".join),
+        parts.map(lambda each: f"(?:{'|'.join(each)})"),
+        st.tuples(inner, st.sampled_from(QUANTIFIERS)).map("(?:{0[0]}){0[1]}".format),
+    )
+
+
+BODIES = st.recursive(st.sampled_from(ATOMS), compose, max_leaves=7)
+
+
+@settings(max_examples=400)
+@given(body=BODIES, outer=st.sampled_from(["+", "*", "{2}"]))
+def test_repeats_judged_one_way_are_not_exponentially_ambiguous(body: str, outer: str) -> None:
+    root = parse_tree(f"(?:{body}){outer}", re.ASCII)
+    judged = has_ambiguous_repeat(root)
+    event("refused" if judged else "accepted")
+    assert judged or not exponentially_ambiguous(root)
+
+
+def test_reference_sees_what_matters() -> None:
+    # The reference itself: loops that can be taken two ways, and loops that cannot.
+    assert exponentially_ambiguous(parse_tree("(a|a)*", re.ASCII))
+    assert exponentially_ambiguous(parse_tree("(a*)*", re.ASCII))
+    assert exponentially_ambiguous(parse_tree("(?:a{1,2}){2,}", re.ASCII))
+    assert not exponentially_ambiguous(parse_tree("a*a*", re.ASCII))
+    assert not exponentially_ambiguous(parse_tree(r"([a-z]+\.)*(?=x)", re.ASCII))
+
+
 @pytest.mark.parametrize(
-    ("regex", "hazard"),
+    ("regex", "count"),
     [
-        # A mandatory character the inner repeat cannot match separates the iterations.
-        pytest.param(r"([a-z0-9-]+\.)*", False, id="separator-last"),
-        pytest.param(r"(\.[a-z0-9-]+)*", False, id="separator-first"),
-        pytest.param(r"([a-z]+\.+)*", False, id="touching-disjoint-repeats"),
-        pytest.param(r"(([a-z]+\.)+x-\.)*", False, id="separated-at-two-levels"),
-        pytest.param(r"([a-z0-9-]{1,63}\.){0,3}", False, id="counted-separated"),
-        pytest.param("(a{3})*", False, id="inner-count-fixed"),
-        pytest.param("(a+){0,1}", False, id="outer-at-most-once"),
-        pytest.param("a*b*", False, id="not-nested"),
-        # No separator between iterations.
-        pytest.param("(a*)*", True, id="star-star"),
-        pytest.param("(a+)+", True, id="plus-plus"),
-        pytest.param(r"([a-z0-9]+-?)+", True, id="optional-separator"),
-        pytest.param("(?:[a-z]+)*", True, id="non-capturing"),
-        pytest.param(r"([a-z]+\.[a-z]+)*", True, id="unseparated-wrap"),
-        pytest.param("([a-z]{1,5})+", True, id="bounded-inner"),
-        pytest.param("([a-z]+){2}", True, id="counted-outer"),
-        pytest.param("([a-z]+[a-z.])*", True, id="separator-overlaps"),
-        pytest.param(r"(a+\b)*", True, id="only-an-assertion-between"),
-        pytest.param("(?=(a+)+)b", True, id="inside-lookahead"),
-        pytest.param("x(y|(a+)+)", True, id="inside-alternation"),
+        pytest.param(r"https://.*\.example\.com", 1, id="one"),
+        pytest.param(r"https://.*.*\.example\.com", 2, id="two"),
+        pytest.param(r"https://.*.*.*\.example\.com", 3, id="three"),
+        pytest.param(r"https://(.*)(.*)(.*)(.*)(.*)\.example\.com", 5, id="groups-spliced"),
+        pytest.param(r"[a-z0-9.-]*[a-z0-9.-]+[a-z0-9.-]*[a-z0-9.-]+", 4, id="classes"),
+        # The separator between them is a character the earlier one cannot match.
+        pytest.param("[a-z]+-[a-z]+-.*", 1, id="pinned-by-separator"),
+        pytest.param("/users/[^/]+/posts/[^/]+/c/.*", 1, id="path-segments"),
+        pytest.param("[a-z]*[a-z]*-[a-z]*[a-z]*x", 3, id="pinned-in-the-middle"),
+        # The next one cannot be empty and cannot start with a character the earlier matches.
+        pytest.param(r"[0-9]+(\.[a-z]{2,3})+", 1, id="touching-disjoint"),
+        pytest.param("[a-z]*[0-9]*.*", 3, id="touching-nullable"),
+        pytest.param("[a-z]*[a-z0-9]+.*", 3, id="touching-overlapping"),
+        # A separator the earlier one can match does not pin it.
+        pytest.param("/api/.*/items/.*", 2, id="separator-inside-wildcard"),
+        pytest.param(r".*\b.*", 2, id="only-an-assertion-between"),
+        # Inside parts: the most on one path, and copies of a counted repeat.
+        pytest.param(".*(?:a.*.*|b).*", 4, id="alternation"),
+        pytest.param("(?:.*){3}", 3, id="counted"),
+        pytest.param("(?:.*x){100}", 3, id="counted-beyond-the-limit"),
+        pytest.param("x(?:a.*.*.*|b)", 3, id="inside-an-alternative"),
+        pytest.param(r"(\b)*.*", 1, id="empty-repeat-counts-nothing"),
+        # A bounded repeat that can iterate 4 or more different times counts as unbounded.
+        pytest.param("[a-z]{1,63}", 1, id="many-lengths"),
+        pytest.param(".*[a-z.]{0,2}.*", 2, id="three-lengths"),
+        pytest.param(".*[a-z.]{0,3}.*", 3, id="four-lengths"),
+        pytest.param("[0-9]{1,3}", 0, id="few-lengths"),
+        pytest.param(r"(www\.)?[a-z]*", 1, id="optional-group-two-lengths"),
+        pytest.param(r"(?:\b){0,9}", 0, id="many-iterations-one-length"),
+        pytest.param("(?:|aaaaaaaaaa)", 0, id="two-lengths-far-apart"),
+        # Counted repeats are followed up to the limit, and deep ones each once.
+        pytest.param("(?:(?:.*){3}){3}", 3, id="capped"),
+        pytest.param("(?:" * 64 + "a" + "){2}" * 64, 0, id="deep-counted"),
+        pytest.param("(?:" * 30 + ".*" + "){3}" * 30, 3, id="deep-counted-chain"),
+        pytest.param("", 0, id="empty"),
     ],
 )
-def test_has_unseparated_nested_repeat(regex: str, hazard: bool) -> None:
-    assert has_unseparated_nested_repeat(parse_tree(regex, re.ASCII)) is hazard
+def test_chained_repeats(regex: str, count: int) -> None:
+    assert chained_repeats(parse_tree(regex, re.ASCII)) == count
+
+
+def test_chained_repeats_limit() -> None:
+    assert MAX_CHAINED_REPEATS == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        pytest.param(r"https://a\.b", r"r'https://a\.b'", id="raw"),
+        pytest.param("https://.*\t", r"'https://.*\t'", id="control-character"),
+        pytest.param("https://.*'", '"https://.*\'"', id="quote"),
+        pytest.param("x\\\\", r"'x\\\\'", id="trailing-backslash"),
+    ],
+)
+def test_show_source(source: str, shown: str) -> None:
+    assert show_source(source) == shown
