@@ -1,4 +1,5 @@
-"""The behaviour table: one row per request/outcome, covering SPEC sections 2 to 4.
+"""The behaviour table: one row per request/outcome, covering sections 2 to 4 of
+docs/contract.md.
 
 Each case states the exact Access-Control-* and Vary headers sent (in order; anything not
 listed must be absent), the status, whether the app was called, and the recorded decision
@@ -69,7 +70,7 @@ PRIVATE_NETWORK_VARY = (
 )
 
 CASES: list[Case] = [
-    # --- SPEC 2: rules and paths ------------------------------------------------------------
+    # --- contract section 2: rules and paths ------------------------------------------------
     Case(
         "order-first-match-public",
         rules=ORDERED,
@@ -271,7 +272,7 @@ CASES: list[Case] = [
         kind="pass-through",
         allowed=None,
     ),
-    # --- SPEC 3: origins ---------------------------------------------------------------------
+    # --- contract section 3: origins ---------------------------------------------------------
     Case("origin-exact", options=SIMPLE, headers={"Origin": APP}, cors=[ORIGIN_VARY, acao(APP)]),
     *[
         Case(
@@ -388,7 +389,7 @@ CASES: list[Case] = [
         headers={"Origin": APP},
         cors=[ORIGIN_VARY, acao(APP)],
     ),
-    # --- SPEC 4: preflights -----------------------------------------------------------------
+    # --- contract section 4: preflights -----------------------------------------------------
     Case(
         "preflight-safelisted-method-no-acam",
         options=SIMPLE,
@@ -771,7 +772,7 @@ CASES: list[Case] = [
         headers=preflight(APP, "PUT"),
         cors=[ORIGIN_VARY, acao(APP)],
     ),
-    # --- SPEC 4: actual requests and Vary ----------------------------------------------------
+    # --- contract section 4: actual requests and Vary ----------------------------------------
     Case(
         "actual-allowed-with-expose",
         options={**SIMPLE, "expose_headers": ["X-Total", "X-Page"]},

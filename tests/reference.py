@@ -1,7 +1,8 @@
-"""A slow reference decision written straight from SPEC.md, for differential fuzzing.
+"""A slow reference decision written straight from the behaviour contract (docs/contract.md),
+for differential fuzzing.
 
 It shares no code with the package: paths, origins, methods and header lists are handled
-with plain string operations, the way the SPEC describes them.
+with plain string operations, the way the contract describes them.
 """
 
 from __future__ import annotations

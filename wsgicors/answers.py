@@ -135,7 +135,8 @@ class CompiledRule:
         self.label = rule.label
         self.debug_header = debug_header
         label = rule.label
-        # Only a credential-less "*" rule answers the same to every origin (SPEC section 4).
+        # Only a credential-less "*" rule answers the same to every origin (docs/contract.md,
+        # section 4).
         self.any_origin = rule.origins.any_origin
         self.vary_origin = not rule.deny and not self.any_origin
         credentials: tuple[Header, ...] = ((ACAC, "true"),) if rule.allow_credentials else ()

@@ -103,8 +103,13 @@ def _explain_request(args: argparse.Namespace) -> int:
         print(f"  with headers: {escape(headers)}")
     rule = policy.route(args.path)
     if rule is None:
-        reason = policy.actual(args.path, None).decision.reason
-        print(f"rule: none ({reason}): wsgicors passes the request through untouched")
+        decision = policy.actual(args.path, None).decision
+        outcome = (
+            "wsgicors passes the request through untouched"
+            if decision.code == "no-rule"
+            else "the app answers, with its own Access-Control-* headers removed"
+        )
+        print(f"rule: none ({decision.reason}): {outcome}")
         return EXIT_REFUSED  # no CORS headers from wsgicors: a browser refuses the read
     print(f"rule: {escape(rule.label)} (path {rule.rule.path.text!r})")
     extra = {ENV_ORIGIN: args.origin}

@@ -35,7 +35,8 @@ DECISION_CODES: Final[Mapping[str, str]] = {
     "no-rule": "no rule's path matches: the request passes through untouched",
     "path-not-routable": (
         "the path has a '.' or '..' segment or a control character, which a proxy or the app "
-        "may normalise into a path another rule covers: it passes through untouched"
+        "may normalise into a path another rule covers: the app answers, with its own "
+        "Access-Control-* headers removed"
     ),
     # A rule applies.
     "no-origin": "no Origin header: not a CORS request (the response still varies on Origin)",

@@ -107,24 +107,27 @@ class CORSMiddleware:
             for name, hook in hooks
             if hook is not None and not callable(hook)
         ]
-        if problems:
-            raise ConfigError(problems)
         self.app = app
         self._on_report = on_report
         self._on_decision = on_decision
         self._report_limit = _RateLimit(10, 60.0)
         self._observe: Callable[[WSGIEnvironment, Decision, Policy], None] | None = None
         if policy is None:
-            policy = _compile(
-                rules,
-                options,
-                preflight_status=preflight_status,
-                memo_size=memo_size,
-                debug_header=debug_header,
-                report_only=report_only,
-            )
+            try:
+                policy = _compile(
+                    rules,
+                    options,
+                    preflight_status=preflight_status,
+                    memo_size=memo_size,
+                    debug_header=debug_header,
+                    report_only=report_only,
+                )
+            except ConfigError as error:  # one report: the hooks' problems and the rest
+                raise ConfigError([*problems, *error.problems]) from None
         elif rules is not None or options or report_only is not None or debug_header:
             raise TypeError("give either policy= or the configuration it compiles, not both")
+        if problems:
+            raise ConfigError(problems)
         self.install(policy)
 
     @classmethod

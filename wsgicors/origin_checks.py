@@ -1,4 +1,5 @@
-"""The safety checks of a rule's allowed origins (SPEC section 5), and its origin matcher.
+"""The safety checks of a rule's allowed origins (docs/contract.md, section 5), and its origin
+matcher.
 
 Each ``allow_origins`` entry is parsed by :mod:`wsgicors.origins` and each regex judged by
 :mod:`wsgicors.origin_regex`; what is risky depends on the rule (credentials, insecure origins,
@@ -36,7 +37,8 @@ def check_origins(
 
     :param origins: ``(location, item)`` for each ``allow_origins`` entry.
     :param regexes: ``(location, item)`` for each ``allow_origin_regex`` entry.
-    Problems go to *findings* (SPEC section 5); the matcher holds only the valid entries.
+    Problems go to *findings* (docs/contract.md, section 5); the matcher holds only the valid
+    entries.
     """
     entries: list[AllowedOrigin] = []
     patterns: list[re.Pattern[str]] = []
@@ -149,7 +151,8 @@ def _check_entry(
     allow_insecure_origins: bool,
     findings: Findings,
 ) -> None:
-    """Apply the credential and wildcard safety checks of SPEC section 5 to one entry."""
+    """Apply the credential and wildcard safety checks (docs/contract.md, section 5) to one
+    entry."""
     no_credentials = "or set allow_credentials=False"
     if entry.kind == "any" and credentials:
         findings.error(

@@ -1,4 +1,4 @@
-r"""Judge ``allow_origin_regex`` patterns from their parse tree (SPEC section 5).
+r"""Judge ``allow_origin_regex`` patterns from their parse tree (docs/contract.md, section 5).
 
 The rules read the tree :mod:`wsgicors.regex_tree` builds: *positions* (one character out of
 a set of ASCII characters; origins are ASCII), repeats, alternations and zero-width

@@ -3,8 +3,8 @@
 A :class:`Policy` is built from checked rules once (:func:`compile_policy`). At request time it
 routes the path (first match wins) to a :class:`~wsgicors.answers.CompiledRule` and returns
 that rule's precomputed answer. Answers are memoised in bounded LRUs that belong to the
-policy, one budget for the whole middleware (SPEC section 3), and the policy alone decides
-which requests are small enough to memoise.
+policy, one budget for the whole middleware (docs/contract.md, section 3), and the policy
+alone decides which requests are small enough to memoise.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ __all__ = [
     "compile_policy",
 ]
 
-#: Memo entries per middleware, all memos together (SPEC section 3).
+#: Memo entries per middleware, all memos together (docs/contract.md, section 3).
 DEFAULT_MEMO_SIZE: Final = 4096
 # Requests whose path and CORS headers add up to more than this are answered, not memoised:
 # the memo bounds the number of entries, this bounds the size of each.
@@ -57,8 +57,9 @@ _NOT_ROUTABLE = Decision(
 _NO_RULE = Decision(None, "pass-through", None, "no-rule", "no rule matches this path")
 # No rule covers the path: the app's response passes untouched.
 _NO_RULE_ANSWER: Final = ActualAnswer(_NO_RULE, None, False, ())
-# A path that could reach another rule once normalised (SPEC 2) matches none, and fails
-# closed: the app's own Access-Control-* headers are removed, none are added.
+# A path that could reach another rule once normalised matches none, and fails closed
+# (docs/contract.md, section 2): the app's own Access-Control-* headers are removed, none
+# are added.
 _NOT_ROUTABLE_ANSWER: Final = ActualAnswer(_NOT_ROUTABLE, (), False, ())
 
 

@@ -154,7 +154,7 @@ def framework_stands_in(case: Case) -> bool:
 
 def with_framework_vary(case: Case) -> list[tuple[str, str]]:
     """The row's CORS and Vary headers once the app is a framework whose /api/items response
-    varies on Cookie: Origin is merged into that one Vary header (SPEC 4)."""
+    varies on Cookie: Origin is merged into that one Vary header (docs/contract.md, section 4)."""
     if not case.app_called:
         return case.cors
     if case.cors[:1] == [ORIGIN_VARY]:

@@ -1,4 +1,5 @@
-"""Differential fuzzing of the whole middleware against tests/reference.py (SPEC.md by hand).
+"""Differential fuzzing of the whole middleware against tests/reference.py (the behaviour
+contract, docs/contract.md, written by hand).
 
 Each example draws a random valid policy and a batch of hostile requests. CI runs a short
 profile; the long run (over 1,000,000 requests) is a separate command in the README:
@@ -42,7 +43,7 @@ ORIGIN_ENTRIES = [
     "*",
 ]
 REGEXES = [r"https://pr-[0-9]+\.example\.net", r"https?://(a|b)\.example\.io(:[0-9]+)?"]
-# With credentials, http: regexes are refused at construction (SPEC 5).
+# With credentials, http: regexes are refused at construction (docs/contract.md, section 5).
 SECURE_REGEXES = [r"https://pr-[0-9]+\.example\.net", r"https://(a|b)\.example\.io(:[0-9]+)?"]
 METHODS = ["PUT", "PATCH", "DELETE", "purge", "*"]
 HEADERS = ["x-token", "content-type", "authorization", "*"]
@@ -181,9 +182,10 @@ def call(
 
 # --- The behaviour table as seeds: every row's request, under its row's policy -------------
 # Hypothesis runs them first, every time, against the same reference: the table's expectations
-# and the reference's reading of the SPEC are checked against each other too.
+# and the reference's reading of the contract are checked against each other too.
 
-# Fetch normalises these six method names; configurations write them in any case (SPEC 5).
+# Fetch normalises these six method names; configurations write them in any case
+# (docs/contract.md, section 5).
 NORMALISED_METHODS = {"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"}
 # What a Rule can say that the reference models; allow_insecure_origins and name change nothing
 # once the policy is built.

@@ -1,4 +1,5 @@
-"""SPEC 6: what must never happen, checked on arbitrary (hostile) requests with Hypothesis."""
+"""What must never happen (docs/contract.md, section 6), checked on arbitrary (hostile)
+requests with Hypothesis."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Memory is bounded per middleware (SPEC 3 and 6, issue 8): one memo budget for all rules.
+"""Memory is bounded per middleware (docs/contract.md, sections 3 and 6; issue 8): one memo
+budget for all rules.
 
 One middleware with 100 rules (globs, exact paths and path regexes; exact, glob and regex
 origins; credentialed and deny rules) is flooded with requests whose paths, origins and

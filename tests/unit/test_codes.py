@@ -1,5 +1,5 @@
-"""The code catalogues are complete and exact (SPEC 1: "a test proves every code the package can
-emit is in it").
+"""The code catalogues are complete and exact: every code the package can emit is in them, and
+they hold no other (docs/contract.md, section 1).
 
 Statically, every module of the package is parsed and every string that can reach a code
 position is collected: the ``code`` of :class:`~wsgicors.Decision`, :class:`~wsgicors.Problem`

@@ -379,3 +379,12 @@ def test_explain_leaves_the_report_logger_as_it_found_it(
     middleware = CORSMiddleware(SpyApp(), ENFORCED, report_only=CANDIDATE)
     request(middleware, "GET", "/api/x", {"Origin": OTHER})
     assert [r.name for r in caplog.records] == ["wsgicors.report"]
+
+
+def test_a_hook_mistake_is_reported_with_every_other_problem() -> None:
+    with pytest.raises(ConfigError) as caught:
+        CORSMiddleware(SpyApp(), allow_origins=["https://a.example/"], on_decision=5)  # type: ignore[arg-type]
+    assert [(p.location, p.code) for p in caught.value.problems] == [
+        ("on_decision", "hook-type"),
+        ("allow_origins[0]", "origin-trailing-slash"),
+    ]

@@ -1,4 +1,5 @@
-r"""SPEC 5: origin regexes judged from their parse tree (wsgicors.origin_regex).
+r"""Origin regexes judged from their parse tree (wsgicors.origin_regex; docs/contract.md,
+section 5).
 
 Every table row states the exact list of (severity, code) findings. Unless a test says
 otherwise, the regex is compiled with ``re.ASCII`` (as the configuration compiles strings),
@@ -48,7 +49,7 @@ def codes(findings: list[RegexFinding]) -> list[tuple[str, str]]:
 
 
 ACCEPTED_WITH_CREDENTIALS = [
-    # What users write (SPEC 5).
+    # What users write (docs/contract.md, section 5).
     pytest.param(r"https://([a-z0-9-]+\.)?example\.com", id="optional-subdomain"),
     pytest.param(r"https://(www\.)?example\.com", id="optional-www"),
     pytest.param(r"https://[a-z0-9-]+\.example\.com", id="one-subdomain-label"),

@@ -1,4 +1,5 @@
-"""SPEC 3: the request-origin parser and the compiled matchers, against a naive reference."""
+"""The request-origin parser and the compiled matchers, against a naive reference
+(docs/contract.md, section 3)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from wsgicors.origins import (
     parse_allowed_origin,
 )
 
-# --- the reference written straight from SPEC 3 (tests/reference.py) ----------------------
+# --- the reference written straight from docs/contract.md, section 3 (tests/reference.py) --
 
 
 def reference_matches(entry: AllowedOrigin, origin: str) -> bool:

@@ -199,12 +199,13 @@ def test_path_regex_with_nested_repeats_is_refused_in_files(tmp_path: Path) -> N
 
 # --- Path regexes written in text space never match what servers send ------------------------
 #
-# SPEC 2 converts rule paths written as text to PEP 3333's string space, but a `path_regex`
-# is compiled as written: in a file, `path_regex = "/café/.*"` with deny = true never matches
-# PATH_INFO `/cafÃ©/x`, so the next, permissive rule answers `/caf%C3%A9/x` with credentials
-# (issue 8 class 6 again, through the regex door). A character above U+00FF can never be in
-# PATH_INFO, and U+0080..U+00FF characters that are not the latin-1 reading of UTF-8 bytes
-# (`é` alone is the byte 0xE9, never sent by a browser) are text, not PEP 3333 strings.
+# Rule paths written as text are converted to PEP 3333's string space (docs/contract.md,
+# section 2), but a `path_regex` is compiled as written: in a file, `path_regex = "/café/.*"`
+# with deny = true never matches PATH_INFO `/cafÃ©/x`, so the next, permissive rule answers
+# `/caf%C3%A9/x` with credentials (issue 8 class 6 again, through the regex door). A
+# character above U+00FF can never be in PATH_INFO, and U+0080..U+00FF characters that are
+# not the latin-1 reading of UTF-8 bytes (`é` alone is the byte 0xE9, never sent by a
+# browser) are text, not PEP 3333 strings.
 
 
 def test_text_space_path_regex_in_a_file_is_refused(tmp_path: Path) -> None:
@@ -238,8 +239,9 @@ def test_path_regex_in_wsgi_string_space_is_accepted() -> None:
 # for byte". When the app sets CORS headers itself (a framework extension that reflects every
 # origin with credentials, which users put wsgicors in front of and override with deny rules),
 # `/admin/a%0Ab` gets the app's grant back: the deny rule's "app-set Access-Control-* headers
-# are stripped" no longer holds. SPEC 2 calls this "fail closed"; closing it means stripping
-# Access-Control-* on unroutable paths (a SPEC decision: the response is no longer identical).
+# are stripped" no longer holds. Such paths must fail closed; closing it means stripping
+# Access-Control-* on unroutable paths, so the response is no longer identical to the app's
+# (docs/contract.md, section 2).
 
 GRANTING_APP_HEADERS = [
     ("Content-Type", "text/plain"),

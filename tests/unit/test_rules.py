@@ -1,4 +1,4 @@
-"""SPEC 5: configuration errors (every one, with its location) and warnings."""
+"""docs/contract.md, section 5: configuration errors (every one, with its location) and warnings."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""SPEC 1: the single-rule keyword options are typed, so ``mypy --strict`` rejects a misspelt
-option or a value of the wrong type in user code, and accepts a correct call.
+"""The single-rule keyword options are typed (docs/contract.md, section 1), so
+``mypy --strict`` rejects a misspelt option or a value of the wrong type in user code, and
+accepts a correct call.
 
 Each snippet is a user's module, checked by mypy as a user's project would check it: with its
 own configuration (strict, nothing else), against the installed wsgicors. A line that must
