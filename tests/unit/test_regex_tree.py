@@ -25,6 +25,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from wsgicors import regex_tree
 from wsgicors.regex_tree import (
     ASCII,
     LATIN_1,
@@ -571,3 +572,18 @@ def test_chained_repeats_limit() -> None:
 )
 def test_show_source(source: str, shown: str) -> None:
     assert show_source(source) == shown
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "common"),
+    [
+        ("ab", "ac", False),  # the walk meets the pair (b, c), which no character matches
+        ("ab", "ab", True),
+        ("a[bc]d", "abd", True),
+        ("x+y", "xxz", False),  # (x, x) comes back along the loop: already walked
+        ("x+y", "xxy", True),
+    ],
+)
+def test_common_text_walks_pairs_of_positions(one: str, other: str, common: bool) -> None:
+    first, second = parse_tree(one, re.ASCII), parse_tree(other, re.ASCII)
+    assert regex_tree._common_text(first, second) is common
