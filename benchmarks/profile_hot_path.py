@@ -1,10 +1,13 @@
-"""Where the time goes on the allowed-GET path, timed on the real functions.
+"""Where the time goes on the hot path, timed on the real functions, on each build.
 
-Each row times one real piece of the hot path on the scenario's environ (no copies of
-``CORSMiddleware.__call__`` that could drift from it): the bare app, the whole middleware,
-and the calls it makes on a memo hit. Writes JSON for report.py.
+Each row times one real piece of the request path on the scenario's environ (no copies of
+``CORSMiddleware.__call__`` that could drift from it): the bare app, the whole middleware on
+an allowed GET, a preflight and an uncovered path, and the calls it makes on a memo hit.
+Without ``--build`` it runs itself once per build (each in that build's interpreter) and
+writes one JSON for report.py.
 
     python benchmarks/profile_hot_path.py -o benchmarks/profile.json
+    python benchmarks/profile_hot_path.py --build compiled      # print one build's table
 """
 
 from __future__ import annotations
@@ -12,52 +15,58 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
 import sys
 import timeit
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks import contenders as c
-from wsgicors.middleware import logger, rewrite_headers
-
-SCENARIO = next(s for s in c.SCENARIOS if s.name == "allowed")
-MIDDLEWARE = c.build_wsgicors(c.hello, SCENARIO)
-APP = c.hello
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import builds
 
 
 def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
     return None
 
 
-class DoNothing:
-    """A class entry point that only calls the app (CORSMiddleware is a class)."""
-
-    def __call__(self, environ: dict[str, Any], start: Any) -> Any:
-        return APP(environ, start)
-
-
-def steps(environ: dict[str, Any]) -> list[tuple[str, Any]]:
+def steps() -> list[tuple[str, Any]]:
     """Each step as a zero-argument callable running the real code once."""
-    policy = MIDDLEWARE.policy
+    from benchmarks import contenders as c
+    from wsgicors.middleware import logger, rewrite_headers
+
+    scenarios = {scenario.name: scenario for scenario in c.SCENARIOS}
+    allowed, preflight = scenarios["allowed"], scenarios["preflight"]
+    middleware = c.build_wsgicors(c.hello, allowed)
+    policy = middleware.policy  # type: ignore[attr-defined]
+    environ = allowed.environ
     path, origin = environ["PATH_INFO"], environ["HTTP_ORIGIN"]
     answer = policy.actual(path, origin)
+    request_headers = [preflight.environ[f"HTTP_ACCESS_CONTROL_REQUEST_{name}"]
+                       for name in ("METHOD", "HEADERS")]  # fmt: skip
     app_headers = [("Content-Type", "text/plain"), ("Vary", "Accept-Encoding")]
-    do_nothing = DoNothing()
+    do_nothing = c.ClassPassthrough(c.hello)
 
-    def run(app: Any) -> Any:
+    def run(app: Any, template: dict[str, Any]) -> Any:
         def once() -> None:
-            for _ in app(environ.copy(), start_response):
+            for _ in app(template.copy(), start_response):
                 pass
 
         return once
 
     return [
-        ("bare hello app (with the environ copy)", run(APP)),
-        ("do-nothing class middleware", run(do_nothing)),
-        ("CORSMiddleware itself", run(MIDDLEWARE)),
+        ("bare hello app (with the environ copy)", run(c.hello, environ)),
+        ("do-nothing class middleware", run(do_nothing, environ)),
+        ("CORSMiddleware, allowed GET", run(middleware, environ)),
+        ("CORSMiddleware, preflight", run(middleware, preflight.environ)),
+        (
+            "CORSMiddleware, uncovered path",
+            run(c.build_wsgicors(c.hello, scenarios["uncovered"]), scenarios["uncovered"].environ),
+        ),
         ("policy.actual(path, origin): the memo hit", lambda: policy.actual(path, origin)),
+        (
+            "policy.preflight(...): the memo hit",
+            lambda: policy.preflight(path, origin, *request_headers, ""),
+        ),
         ("logger.isEnabledFor(DEBUG)", lambda: logger.isEnabledFor(logging.DEBUG)),
         (
             "rewrite_headers (only when the app sends Access-Control-* or Vary)",
@@ -67,17 +76,47 @@ def steps(environ: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
+def measure(number: int) -> list[dict[str, Any]]:
+    results = []
+    for label, once in steps():
+        best = min(timeit.repeat(once, number=number, repeat=7)) / number * 1e9
+        results.append({"step": label, "ns": round(best, 1)})
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("-o", "--output", required=True)
+    parser.add_argument("-o", "--output")
+    parser.add_argument("--build", choices=builds.BUILDS, help="profile this build only")
     parser.add_argument("--number", type=int, default=200_000)
+    parser.add_argument("--json", action="store_true", help="with --build: print JSON")
     args = parser.parse_args()
-    results = []
-    for label, once in steps(SCENARIO.environ):
-        best = min(timeit.repeat(once, number=args.number, repeat=7)) / args.number * 1e9
-        results.append({"step": label, "ns": round(best, 1)})
-        print(f"{label:70s} {best:7.1f} ns")
-    Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
+    if args.build:
+        builds.select(args.build)
+        results = measure(args.number)
+        if args.json:
+            print(json.dumps(results))
+        else:
+            show(results)
+        return
+    if not args.output:
+        parser.error("-o is required to profile every build")
+    profile = {}
+    for build in builds.available():
+        done = subprocess.run(  # noqa: S603 (this script, on the build's interpreter)
+            builds.command(build, "profile_hot_path.py", "--number", str(args.number), "--json"),
+            capture_output=True, text=True, check=True, env=builds.environment(build),
+        )  # fmt: skip
+        profile[build] = json.loads(done.stdout)
+    Path(args.output).write_text(json.dumps(profile, indent=2) + "\n")
+    for build, results in profile.items():
+        print(f"-- {build}")
+        show(results)
+
+
+def show(results: list[dict[str, Any]]) -> None:
+    for step in results:
+        print(f"{step['step']:70s} {step['ns']:8.1f} ns")
 
 
 if __name__ == "__main__":

@@ -11,12 +11,14 @@ only the public entry points turn findings into one :class:`ConfigError` or into
 from __future__ import annotations
 
 import dataclasses
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
+    from types import FrameType
 
 __all__ = [
     "DECISION_CODES",
@@ -362,12 +364,18 @@ class Findings:
             problems.sort(key=lambda problem: (problem.line is None, problem.line or 0))
             setattr(self, name, problems)
 
-    def raise_or_warn(self, *, stacklevel: int) -> None:
-        """Raise every error as one :class:`ConfigError`, else warn once per warning.
-
-        :param stacklevel: as for :func:`warnings.warn`, counted from the caller of this method.
+    def raise_or_warn(self) -> None:
+        """Raise every error as one :class:`ConfigError`, else warn once per warning, pointing
+        at the first caller outside wsgicors.
         """
         if self.errors:
             raise ConfigError(self.errors)
+        # Count our own frames above the caller's. A module compiled with mypyc has no Python
+        # frame, so a fixed stacklevel would point past the caller in the compiled build.
+        frame: FrameType | None = sys._getframe()
+        level = 1
+        while frame is not None and frame.f_globals.get("__name__", "").startswith("wsgicors."):
+            frame = frame.f_back
+            level += 1
         for problem in self.warnings:
-            warnings.warn(ConfigWarning(problem), stacklevel=stacklevel + 1)
+            warnings.warn(ConfigWarning(problem), stacklevel=level)

@@ -92,12 +92,12 @@ class CORSMiddleware:
         app: WSGIApplication,
         rules: Sequence[Rule] | None = None,
         *,
-        preflight_status: int = 204,
-        memo_size: int = DEFAULT_MEMO_SIZE,
+        preflight_status: object = 204,
+        memo_size: object = DEFAULT_MEMO_SIZE,
         report_only: Sequence[Rule] | None = None,
         on_report: ReportHook | None = None,
         on_decision: DecisionHook | None = None,
-        debug_header: bool = False,
+        debug_header: object = False,
         policy: Policy | None = None,
         **options: Unpack[RuleOptions],
     ) -> None:
@@ -154,7 +154,7 @@ class CORSMiddleware:
         from wsgicors.watch import watch  # noqa: PLC0415
 
         policy, findings = load_policy(source)
-        findings.raise_or_warn(stacklevel=2)
+        findings.raise_or_warn()
         assert policy is not None  # noqa: S101 (no errors, so a policy)
         middleware = cls(app, policy=policy, on_report=on_report, on_decision=on_decision)
         if reload:
@@ -165,10 +165,10 @@ class CORSMiddleware:
         self,
         rules: Sequence[Rule] | None = None,
         *,
-        preflight_status: int = 204,
-        memo_size: int = DEFAULT_MEMO_SIZE,
+        preflight_status: object = 204,
+        memo_size: object = DEFAULT_MEMO_SIZE,
         report_only: Sequence[Rule] | None = None,
-        debug_header: bool = False,
+        debug_header: object = False,
         **options: Unpack[RuleOptions],
     ) -> None:
         """Check a new configuration fully, then swap it in atomically.
@@ -301,7 +301,7 @@ def _compile(
     options: RuleOptions,
     *,
     preflight_status: object,
-    memo_size: int,
+    memo_size: object,
     debug_header: object,
     report_only: object,
 ) -> Policy:
@@ -313,8 +313,7 @@ def _compile(
         debug_header=debug_header,
         report_only=report_only,
     )
-    # Warnings point at the caller of the public entry point: __init__ or reconfigure.
-    findings.raise_or_warn(stacklevel=3)
+    findings.raise_or_warn()
     assert policy is not None  # noqa: S101 (no errors, so a policy)
     return policy
 

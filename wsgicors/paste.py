@@ -147,7 +147,7 @@ def _rename(location: str, renamed: Mapping[str, str]) -> str:
 
 def _build(global_conf: Mapping[str, str], local_conf: Mapping[str, str]) -> Policy:
     policy, findings = policy_from_paste(global_conf, local_conf)
-    findings.raise_or_warn(stacklevel=3)
+    findings.raise_or_warn()
     assert policy is not None  # noqa: S101 (no errors, so a policy)
     return policy
 

@@ -26,6 +26,7 @@ from typing import Literal
 
 import pytest
 
+import wsgicors
 from tests.cases import APP, CASES, tenant_lookup
 from tests.support import Case, SpyApp, request
 from wsgicors import DECISION_CODES, PROBLEM_CODES, CORSMiddleware, Decision, Problem, Rule
@@ -653,7 +654,7 @@ class CodeCollector:
 def package_sources() -> dict[str, str]:
     """Every module of the package's source tree (an installed build may be compiled), by
     module name."""
-    root = Path(__file__).parents[2] / "wsgicors"
+    root = Path(wsgicors.__file__).parent
     sources = {}
     for path in sorted(root.rglob("*.py")):
         parts = path.relative_to(root.parent).with_suffix("").parts

@@ -540,6 +540,6 @@ def test_turning_debug_on_at_run_time_is_seen_by_the_next_request(
 @pytest.mark.parametrize("memo_size", [None, "10", 7, -1, True, 4.5])
 def test_memo_size_is_a_whole_number_of_entries(memo_size: object) -> None:
     with pytest.raises(ConfigError) as caught:
-        CORSMiddleware(SpyApp(), allow_origins=[APP], memo_size=memo_size)  # type: ignore[arg-type]
+        CORSMiddleware(SpyApp(), allow_origins=[APP], memo_size=memo_size)
     assert [(p.location, p.code) for p in caught.value.problems] == [("memo_size", "memo-size")]
     assert CORSMiddleware(SpyApp(), allow_origins=[APP], memo_size=8).policy.memo_size == 8
