@@ -56,9 +56,15 @@ def running(command: Sequence[str], url: str) -> Iterator[subprocess.Popen[str]]
 
 
 def http(
-    url: str, method: str = "GET", headers: dict[str, str] | None = None
+    url: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, method=method, headers=headers or {})  # noqa: S310
+    """Send one request; return its status, headers and body (error statuses included)."""
+    request = urllib.request.Request(  # noqa: S310 (loopback test URLs)
+        url, data=body, method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status, dict(response.headers), response.read()

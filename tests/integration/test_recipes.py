@@ -16,8 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,17 +51,9 @@ def gunicorn(folder: Path, target: str, port: int, *options: str, **env: str) ->
 def send(
     url: str, method: str, headers: dict[str, str], body: object
 ) -> tuple[int, dict[str, str], bytes]:
-    """Send *body* as JSON (``http`` from tests.servers sends no body)."""
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(  # noqa: S310 (loopback test URL)
-        url, data=data, method=method, headers={"Content-Type": "application/json", **headers}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, dict(error.headers), error.read()
+    """Send *body* as JSON."""
+    json_headers = {"Content-Type": "application/json", **headers}
+    return http(url, method, json_headers, json.dumps(body).encode())
 
 
 def cors_headers(headers: dict[str, str]) -> dict[str, str]:
