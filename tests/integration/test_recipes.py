@@ -302,7 +302,18 @@ def test_devserver_recipe_reloads_and_serves() -> None:
     base = f"http://127.0.0.1:{port}"
     command = in_folder(RECIPES / "devserver", f"{PYTHON} devserver.py", PORT=str(port))
     with running_group(command, f"{base}/"):
-        put_sequence(base)
+        try:
+            put_sequence(base)
+        except TimeoutError:
+            # The reloader restarts its child when a watched file changes (the test suite
+            # writes files while it runs); a request caught in a restart times out, as a
+            # developer's would. Once the child is back, the sequence must pass.
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with contextlib.suppress(OSError):
+                    http(f"{base}/")
+                    break
+            put_sequence(base)
 
 
 def test_wsgicors_serve_from_the_app_folder() -> None:
