@@ -16,9 +16,11 @@ wrong one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.machinery
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,8 +58,13 @@ def select(build: str) -> str:
 
 
 def _links() -> Path:
-    """A folder holding links to the project's ``benchmarks`` and ``tests``, not its package."""
-    folder = ROOT / "build" / "benchmarks" / "imports"
+    """A folder holding links to the project's ``benchmarks`` and ``tests``, not its package.
+
+    It lives outside the project: links inside it back into the tree make ``python -m build``
+    leave ``tests/`` out of the sdist (hatch skips what it reaches through an ignored folder).
+    """
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"wsgicors-benchmarks-{checkout}" / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("benchmarks", "tests"):
         link = folder / name
