@@ -133,6 +133,9 @@ class CompiledRule:
     ) -> None:
         self.rule = rule
         self.label = rule.label
+        #: This rule's memoised answers to actual requests, by Origin (``None``: no Origin).
+        #: The policy fills it within its memo budget; the request path reads it directly.
+        self.answers: dict[str | None, ActualAnswer] = {}
         self.debug_header = debug_header
         label = rule.label
         # Only a credential-less "*" rule answers the same to every origin (docs/contract.md,

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial as _partial
 from typing import TYPE_CHECKING, Final
 
 from wsgicors._http import ACCESS_CONTROL_PREFIX, ENV_ACRH, ENV_ACRM, ENV_ACRPN, ENV_ORIGIN
 from wsgicors._http import for_log as _for_log
 from wsgicors.errors import ConfigError, Problem
-from wsgicors.policy import DEFAULT_MEMO_SIZE, Decision, Policy, compile_policy
+from wsgicors.policy import (
+    DEFAULT_MEMO_SIZE,
+    NO_RULE,
+    UNCOVERED,
+    ActualAnswer,
+    Decision,
+    Policy,
+    compile_policy,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -46,9 +55,47 @@ _debug_enabled = logger.isEnabledFor
 # change). Reading it first skips a Python-level call per request while DEBUG is off; on a
 # miss (or where logging keeps no such memo), isEnabledFor answers.
 _enabled_memo: dict[int, bool] = getattr(logger, "_cache", {})
-# Only "Access-Control-*" and "Vary" names start with these (in any case): a response without
-# one needs no rewrite, only our headers appended. An empty name takes the full rewrite too.
-_REWRITE_INITIALS: Final = "aAvV"
+_debug_state = _enabled_memo.get
+# Looked up when the rule's memoised answers are not known yet (its route was not memoised).
+_NO_ANSWERS: Final[dict[str | None, ActualAnswer]] = {}
+# Whether this module was compiled by mypyc (it is then an extension module, not a .py file).
+_COMPILED: Final = not __file__.endswith(".py")
+# Header names that frameworks and servers send most, none of them Access-Control-* or Vary:
+# the scan of the app's headers skips them with one set lookup instead of looking at their
+# first letter (tests/unit/test_middleware.py checks the list).
+_PLAIN_NAMES: Final = frozenset(
+    spelling
+    for name in (
+        "Cache-Control",
+        "Connection",
+        "Content-Disposition",
+        "Content-Encoding",
+        "Content-Language",
+        "Content-Length",
+        "Content-Range",
+        "Content-Security-Policy",
+        "Content-Type",
+        "Cross-Origin-Opener-Policy",
+        "Cross-Origin-Resource-Policy",
+        "Date",
+        "ETag",
+        "Expires",
+        "Last-Modified",
+        "Link",
+        "Location",
+        "Permissions-Policy",
+        "Pragma",
+        "Referrer-Policy",
+        "Retry-After",
+        "Server",
+        "Set-Cookie",
+        "Strict-Transport-Security",
+        "Transfer-Encoding",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+    )
+    for spelling in (name, name.lower())
+)
 
 
 class CORSMiddleware:
@@ -196,45 +243,48 @@ class CORSMiddleware:
         self.policy = policy
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        # The hot path: on repeat traffic, one memo hit on precomputed answers.
+        # The hot path: on repeat traffic, dict lookups of precomputed answers and no calls
+        # but the app's. Each of its three ends records the decision, logs it at DEBUG and
+        # tells the observer, inline (a shared helper would cost a call on every request).
         policy = self.policy  # read once: a reconfigure mid-request cannot mix two policies
         path: str = environ.get("PATH_INFO", "")
-        origin: str | None = environ.get(ENV_ORIGIN)
-        # A preflight the policy answers gets a status; anything else is answered by the app.
-        status: str | None = None
-        if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
-            method: str | None = environ.get(ENV_ACRM)
-            if method is not None:
-                decision, status, preflight_headers = policy.preflight(
-                    path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, "")
-                )
-        if status is None:
-            decision, headers, vary_origin, appended = policy.actual(path, origin)
+        answers = policy.routes.get(path)  # the answers, by Origin, of the rule for this path
+        if answers is UNCOVERED:  # no rule covers this path: the app answers, untouched
+            environ[DECISION_KEY] = NO_RULE
+            if _debug_state(_DEBUG) is not False and _debug_enabled(_DEBUG):
+                _log(environ, NO_RULE)
+            if self._observe is not None:
+                self._observe(environ, NO_RULE, policy)
+            return self.app(environ, start_response)
 
+        origin: str | None = environ.get(ENV_ORIGIN)
+        if origin is not None:
+            method: str | None = environ.get(ENV_ACRM)
+            if method is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
+                key = (path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, ""))
+                preflight = policy.preflight_answers.get(key) or policy.preflight(*key)
+                if preflight[1] is not None:  # a covered path: answered here, not by the app
+                    decision = preflight[0]
+                    environ[DECISION_KEY] = decision
+                    if _debug_state(_DEBUG) is not False and _debug_enabled(_DEBUG):
+                        _log(environ, decision)
+                    if self._observe is not None:
+                        self._observe(environ, decision, policy)
+                    start_response(preflight[1], list(preflight[2]))
+                    return []
+
+        answer = (answers or _NO_ANSWERS).get(origin) or policy.actual(path, origin)
+        decision = answer[0]
         environ[DECISION_KEY] = decision
-        if _enabled_memo.get(_DEBUG) is not False and _debug_enabled(_DEBUG):
+        if _debug_state(_DEBUG) is not False and _debug_enabled(_DEBUG):
             _log(environ, decision)
         if self._observe is not None:
             self._observe(environ, decision, policy)
-
-        if status is not None:
-            start_response(status, list(preflight_headers))
-            return []
-        if headers is None:
+        if answer[1] is None:  # uncovered, and its route not memoised (new, or too long)
             return self.app(environ, start_response)
-
-        def cors_start_response(
-            status: str, app_headers: list[Header], exc_info: OptExcInfo | None = None
-        ) -> object:
-            for name, _ in app_headers:
-                if name[:1] in _REWRITE_INITIALS:
-                    app_headers = rewrite_headers(app_headers, headers, vary_origin)
-                    break
-            else:
-                app_headers = [*app_headers, *appended]
-            return start_response(status, app_headers, exc_info)
-
-        return self.app(environ, cors_start_response)  # type: ignore[arg-type]
+        if _COMPILED:  # pragma: no cover (the compiled build's branch, run by its own suite)
+            return self.app(environ, _closure(start_response, answer))
+        return self.app(environ, _partial(_cors_start_response, start_response, answer))
 
     def _notify(self, environ: WSGIEnvironment, decision: Decision, policy: Policy) -> None:
         """Run the hooks and the report-only comparison; nothing here can fail the request."""
@@ -316,6 +366,40 @@ def _compile(
     findings.raise_or_warn()
     assert policy is not None  # noqa: S101 (no errors, so a policy)
     return policy
+
+
+def _cors_start_response(
+    start_response: StartResponse,
+    answer: ActualAnswer,
+    status: str,
+    app_headers: list[Header],
+    exc_info: OptExcInfo | None = None,
+) -> Callable[[bytes], object]:
+    """The ``start_response`` the app gets, bound to the server's and to the answer.
+
+    Only a response with an Access-Control-* or Vary header of its own (or an empty name)
+    needs the full rewrite; any other gets our headers appended as they are.
+    """
+    for name, _ in app_headers:
+        if name not in _PLAIN_NAMES and name[:1] in "aAvV":
+            headers = answer[1] or ()
+            return start_response(
+                status, rewrite_headers(app_headers, headers, answer[2]), exc_info
+            )
+    return start_response(status, [*app_headers, *answer[3]], exc_info)
+
+
+def _closure(start_response: StartResponse, answer: ActualAnswer) -> StartResponse:
+    """:func:`_cors_start_response` bound by a closure: what the compiled build uses, as
+    mypyc makes a closure a native object, cheaper to build and to call than a ``partial``.
+    (In CPython a ``partial`` costs the same as a closure and needs no helper call.)"""
+
+    def cors_start_response(
+        status: str, app_headers: list[Header], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        return _cors_start_response(start_response, answer, status, app_headers, exc_info)
+
+    return cors_start_response
 
 
 def rewrite_headers(

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from wsgicors._http import MAX_ORIGIN_LENGTH
 from wsgicors.answers import ActualAnswer, CompiledRule, Decision, PreflightAnswer
 from wsgicors.errors import Findings
+from wsgicors.memo import Memo
 from wsgicors.origin_funcs import OriginFuncAnswers
 from wsgicors.paths import is_routable
 from wsgicors.rules import (
@@ -31,8 +31,12 @@ if TYPE_CHECKING:
 
     from wsgicors.rules import CheckedRule
 
+    PreflightKey = tuple[str, str, str, str, str]
+
 __all__ = [
     "DEFAULT_MEMO_SIZE",
+    "NO_RULE",
+    "UNCOVERED",
     "ActualAnswer",
     "Decision",
     "DynamicOriginsPolicy",
@@ -61,6 +65,11 @@ _NO_RULE_ANSWER: Final = ActualAnswer(_NO_RULE, None, False, ())
 # (docs/contract.md, section 2): the app's own Access-Control-* headers are removed, none
 # are added.
 _NOT_ROUTABLE_ANSWER: Final = ActualAnswer(_NOT_ROUTABLE, (), False, ())
+#: What ``Policy.routes`` holds for a path no rule covers (every request on it is answered by
+#: the app, untouched, with :data:`NO_RULE` recorded). Never written to.
+UNCOVERED: Final[dict[str | None, ActualAnswer]] = {}
+#: The decision recorded for a request on a path no rule covers.
+NO_RULE: Final = _NO_RULE
 
 
 class Policy:
@@ -68,9 +77,16 @@ class Policy:
 
     :param rules: the checked rules, in declared order.
     :param preflight_status: the status of a successful preflight, 200 or 204.
-    :param memo_size: memo entries in all: three quarters for actual requests, the rest for
-        preflights.
+    :param memo_size: memo entries in all: a quarter for routes, half for answers to actual
+        requests, a quarter for answers to preflights.
     :param debug_header: add ``X-CORS-Decision: <code>`` to every covered response.
+
+    The request path reads the memos before calling anything (``CORSMiddleware.__call__``):
+    ``routes.get(path)`` is :data:`UNCOVERED` for a path no rule covers, or the ``answers``
+    dict of the rule that covers it, which holds its answers by Origin;
+    ``preflight_answers.get((path, origin, method, request_headers, private_network))`` holds
+    answers to preflights. They hold final answers only; on a miss, :meth:`actual` and
+    :meth:`preflight` answer, and decide what is memoised.
     """
 
     def __init__(
@@ -85,18 +101,27 @@ class Policy:
         self.memo_size = memo_size
         #: Report-only rules evaluated beside these ones, or ``None``.
         self.candidate: Policy | None = None
+        #: The answers of ``allow_origin_func`` (a :class:`DynamicOriginsPolicy` has them).
+        self.origin_answers: OriginFuncAnswers | None = None
+        #: Memoised routes: a path's rule's ``answers``, or :data:`UNCOVERED`.
+        self.routes: dict[str, dict[str | None, ActualAnswer]] = {}
+        #: Memoised answers to preflights, by their five request values.
+        self.preflight_answers: dict[PreflightKey, PreflightAnswer] = {}
+        # The rule whose answers a memoised route holds, by the identity of that dict.
+        self._rule_of = {id(rule.answers): rule for rule in self.rules}
         self._divide_budget(memo_size)
 
     def _divide_budget(self, memo_size: int) -> None:
-        """Build the memos: three quarters of the budget for actual requests, a quarter for
-        preflights."""
-        preflights = memo_size // 4
-        self._memo_actual = lru_cache(maxsize=memo_size - preflights)(self._answer_actual)
-        self._memo_preflight = lru_cache(maxsize=preflights)(self._answer_preflight)
+        """Build the memos: a quarter of the budget for routes, a quarter for preflights, the
+        rest for answers to actual requests."""
+        quarter = memo_size // 4
+        self._route_memo: Memo[str, dict[str | None, ActualAnswer]] = Memo(quarter)
+        self._preflight_memo: Memo[PreflightKey, PreflightAnswer] = Memo(quarter)
+        self._answer_memo: Memo[str | None, ActualAnswer] = Memo(memo_size - 2 * quarter)
 
     def memo_entries(self) -> int:
-        """How many answers are memoised now (never more than ``memo_size``)."""
-        return self._memo_actual.cache_info().currsize + self._memo_preflight.cache_info().currsize
+        """How many routes and answers are memoised now (never more than ``memo_size``)."""
+        return len(self._route_memo) + len(self._answer_memo) + len(self._preflight_memo)
 
     def route(self, path: str) -> CompiledRule | None:
         """Return the first rule whose path matches *path*, or ``None``."""
@@ -107,37 +132,59 @@ class Policy:
                 return rule
         return None
 
+    def _memo_route(self, path: str) -> CompiledRule | None:
+        """:meth:`route`, memoised: a path seen before is routed by one dict lookup."""
+        answers = self.routes.get(path)
+        if answers is not None:
+            return None if answers is UNCOVERED else self._rule_of[id(answers)]
+        rule = self.route(path)
+        # An unroutable path is not memoised: its answer differs from an uncovered one's.
+        if len(path) <= MAX_MEMO_KEY_LENGTH and (rule is not None or is_routable(path)):
+            self._route_memo.remember(
+                self.routes, path, UNCOVERED if rule is None else rule.answers
+            )
+        return rule
+
     def actual(self, path: str, origin: str | None) -> ActualAnswer:
-        """Answer a request that is not a preflight (memoised when small)."""
-        if len(path) <= MAX_MEMO_KEY_LENGTH and (
-            origin is None or len(origin) <= MAX_ORIGIN_LENGTH
-        ):
-            return self._memo_actual(path, origin)
-        return self._answer_actual(path, origin)
+        """Answer a request that is not a preflight (memoised when small and final)."""
+        rule = self._memo_route(path)
+        if rule is None:
+            return _NO_RULE_ANSWER if is_routable(path) else _NOT_ROUTABLE_ANSWER
+        answer = rule.answers.get(origin)
+        if answer is not None:
+            return answer
+        answer = rule.actual(origin)
+        # An origin no static entry allows, on a rule with a function: ask it (its answers
+        # expire, so they are cached by the function's own TTL, not here).
+        answers = self.origin_answers
+        if answer is rule.refused and answers is not None and origin is not None:
+            return rule.ask_function(origin, answers)
+        if origin is None or len(origin) <= MAX_ORIGIN_LENGTH:
+            self._answer_memo.remember(rule.answers, origin, answer)
+        return answer
 
     def preflight(
         self, path: str, origin: str, method: str, request_headers: str, private_network: str
     ) -> PreflightAnswer:
-        """Answer a preflight (memoised when small)."""
-        size = len(path) + len(origin) + len(method) + len(request_headers) + len(private_network)
-        if size <= MAX_MEMO_KEY_LENGTH:
-            return self._memo_preflight(path, origin, method, request_headers, private_network)
-        return self._answer_preflight(path, origin, method, request_headers, private_network)
-
-    def _answer_actual(self, path: str, origin: str | None) -> ActualAnswer:
-        rule = self.route(path)
-        if rule is None:
-            return _NO_RULE_ANSWER if is_routable(path) else _NOT_ROUTABLE_ANSWER
-        return rule.actual(origin)
-
-    def _answer_preflight(
-        self, path: str, origin: str, method: str, request_headers: str, private_network: str
-    ) -> PreflightAnswer:
-        rule = self.route(path)
+        """Answer a preflight (memoised when small and final)."""
+        key = (path, origin, method, request_headers, private_network)
+        answer = self.preflight_answers.get(key)
+        if answer is not None:
+            return answer
+        rule = self._memo_route(path)
         if rule is None:
             # Not a preflight this policy answers: the middleware treats it as any request.
-            return PreflightAnswer(self._pass_through(path), None, ())
-        return rule.preflight(origin, method, request_headers, private_network)
+            answer = PreflightAnswer(self._pass_through(path), None, ())
+        elif rule.rule.origin_func is not None:
+            # Its answer may come from the function, and expire: never memoised here.
+            answers = self.origin_answers
+            return rule.preflight(origin, method, request_headers, private_network, answers)
+        else:
+            answer = rule.preflight(origin, method, request_headers, private_network)
+        size = len(path) + len(origin) + len(method) + len(request_headers) + len(private_network)
+        if size <= MAX_MEMO_KEY_LENGTH:
+            self._preflight_memo.remember(self.preflight_answers, key, answer)
+        return answer
 
     @staticmethod
     def _pass_through(path: str) -> Decision:
@@ -147,54 +194,23 @@ class Policy:
 class DynamicOriginsPolicy(Policy):
     """A policy with at least one ``allow_origin_func``: answers that depend on a function
     expire with its TTL, so they are cached in :class:`OriginFuncAnswers`, never in the
-    request memos. A request memo hit that says "no static entry allows this origin" on a rule
-    with a function is the cue to ask it; preflights on such rules are routed through a memo
-    of their own. The four share the one budget: half for actual requests, an eighth each for
-    preflights and routes, a quarter for function answers.
+    request memos. The four memos share the one budget: an eighth each for routes and
+    preflights, a quarter for function answers, half for answers to actual requests.
     """
 
     def _divide_budget(self, memo_size: int) -> None:
-        """Build the memos: an eighth of the budget each for preflights and routes, a quarter
-        for function answers, the rest for actual requests."""
+        """Build the memos: an eighth of the budget each for routes and preflights, a quarter
+        for function answers, the rest for answers to actual requests."""
         eighth, quarter = memo_size // 8, memo_size // 4
-        actual = memo_size - 2 * eighth - quarter
-        self._memo_actual = lru_cache(maxsize=actual)(self._answer_actual)
-        self._memo_preflight = lru_cache(maxsize=eighth)(self._answer_preflight)
-        self._memo_route = lru_cache(maxsize=eighth)(self.route)
-        self.origin_answers = OriginFuncAnswers(quarter)
-        # The memoised "not allowed statically" answer of each rule with a function, by
-        # identity: the memo hands back that very object, so one dict lookup finds the rule.
-        self._asking_rules = {
-            id(rule.refused): rule for rule in self.rules if rule.rule.origin_func is not None
-        }
+        self._route_memo = Memo(eighth)
+        self._preflight_memo = Memo(eighth)
+        self._answer_memo = Memo(memo_size - 2 * eighth - quarter)
+        self._function_answers = OriginFuncAnswers(quarter)
+        self.origin_answers = self._function_answers
 
     def memo_entries(self) -> int:
-        """How many answers and routes are memoised now (never more than ``memo_size``)."""
-        routes = self._memo_route.cache_info().currsize
-        return super().memo_entries() + routes + len(self.origin_answers)
-
-    def _asking_rule(self, path: str) -> CompiledRule | None:
-        rule = self._memo_route(path) if len(path) <= MAX_MEMO_KEY_LENGTH else self.route(path)
-        return rule if rule is not None and rule.rule.origin_func is not None else None
-
-    def actual(self, path: str, origin: str | None) -> ActualAnswer:
-        """Answer a request that is not a preflight, asking ``allow_origin_func`` if needed."""
-        answer = super().actual(path, origin)
-        rule = self._asking_rules.get(id(answer))
-        if rule is None or origin is None:
-            return answer
-        return rule.ask_function(origin, self.origin_answers)
-
-    def preflight(
-        self, path: str, origin: str, method: str, request_headers: str, private_network: str
-    ) -> PreflightAnswer:
-        """Answer a preflight, asking ``allow_origin_func`` if needed."""
-        rule = self._asking_rule(path)
-        if rule is not None:
-            return rule.preflight(
-                origin, method, request_headers, private_network, self.origin_answers
-            )
-        return super().preflight(path, origin, method, request_headers, private_network)
+        """How many routes and answers are memoised now (never more than ``memo_size``)."""
+        return super().memo_entries() + len(self._function_answers)
 
 
 def compile_policy(

@@ -228,7 +228,9 @@ def test_long_paths_and_header_lists_are_not_memoised() -> None:
     assert result.get_all("Access-Control-Allow-Headers") == ["x"]
     assert middleware.policy.memo_entries() == 0
     request(middleware, "GET", "/short", {"Origin": APP})
-    assert middleware.policy.memo_entries() == 1
+    assert middleware.policy.memo_entries() == 2  # the route of /short, and the answer to APP
+    assert middleware.policy.routes == {"/short": middleware.policy.rules[0].answers}
+    assert list(middleware.policy.rules[0].answers) == [APP]
 
 
 def test_glob_paths_do_not_backtrack() -> None:
@@ -282,7 +284,9 @@ def test_comma_flood_is_refused_before_parsing() -> None:
     )
     assert result.status == "403 Forbidden"
     assert result.decision.reason == "Access-Control-Request-Headers is longer than 4096"
-    assert middleware.policy.memo_entries() == 0
+    # Only the route of "/" is memoised; the megabyte of commas is not kept.
+    assert middleware.policy.memo_entries() == 1
+    assert middleware.policy.preflight_answers == {}
 
 
 REASONS = [

@@ -1,0 +1,161 @@
+"""The bounded memo, and the request path that reads it: a memo hit answers exactly as a miss."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.cases import CASES
+from tests.support import SpyApp, request
+from wsgicors import CORSMiddleware, Decision, Rule
+from wsgicors.memo import Memo
+from wsgicors.middleware import _PLAIN_NAMES, _closure, _cors_start_response
+from wsgicors.policy import UNCOVERED
+
+if TYPE_CHECKING:
+    from tests.support import Case, Result
+
+APP = "https://app.example.com"
+
+
+def test_the_oldest_insertion_is_dropped_first_across_tables() -> None:
+    memo: Memo[str, int] = Memo(3)
+    first: dict[str, int] = {}
+    second: dict[str, int] = {}
+    memo.remember(first, "a", 1)
+    memo.remember(second, "b", 2)
+    memo.remember(first, "c", 3)
+    assert (first, second, len(memo)) == ({"a": 1, "c": 3}, {"b": 2}, 3)
+    memo.remember(second, "d", 4)  # full: "a", the oldest, goes
+    assert (first, second, len(memo)) == ({"c": 3}, {"b": 2, "d": 4}, 3)
+    memo.remember(first, "e", 5)  # then "b"
+    assert (first, second, len(memo)) == ({"c": 3, "e": 5}, {"d": 4}, 3)
+
+
+def test_a_key_already_there_is_kept_once() -> None:
+    memo: Memo[str, int] = Memo(2)
+    table: dict[str, int] = {}
+    memo.remember(table, "a", 1)
+    memo.remember(table, "a", 2)  # a second thread that answered the same request
+    memo.remember(table, "b", 3)
+    assert (table, len(memo)) == ({"a": 1, "b": 3}, 2)
+
+
+def test_a_memo_of_size_zero_keeps_nothing() -> None:
+    memo: Memo[str, int] = Memo(0)
+    table: dict[str, int] = {}
+    memo.remember(table, "a", 1)
+    assert (table, len(memo)) == ({}, 0)
+
+
+def test_threads_never_exceed_the_bound() -> None:
+    memo: Memo[tuple[int, int], int] = Memo(50)
+    tables: list[dict[tuple[int, int], int]] = [{} for _ in range(3)]
+    start = threading.Barrier(4)
+
+    def fill(thread: int) -> None:
+        start.wait()
+        for number in range(2_000):
+            memo.remember(tables[number % 3], (thread, number), number)
+            assert sum(map(len, tables)) <= 50
+
+    workers = [threading.Thread(target=fill, args=(thread,)) for thread in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(memo) == sum(map(len, tables)) == 50
+
+
+def outcome(result: Result, app: SpyApp, calls_before: int) -> tuple[Any, ...]:
+    return (
+        result.status,
+        result.headers,
+        result.body,
+        result.decision,
+        len(app.calls) > calls_before,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_every_case_is_answered_the_same_from_the_memo(case: Case) -> None:
+    """The first request of a case misses every memo; the next ones are answered from them
+    (the route, the answer by Origin, the preflight): all three must be the same answer."""
+    middleware, app = case.build()
+    outcomes = []
+    for _ in range(3):
+        calls = len(app.calls)
+        result = request(middleware, case.method, case.path, case.headers)
+        outcomes.append(outcome(result, app, calls))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    assert outcomes[0][0].startswith(str(case.status))
+
+
+def test_an_uncovered_path_is_recorded_logged_and_observed_from_the_memo(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: list[Decision] = []
+    app = SpyApp(headers=[("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", "*")])
+    middleware = CORSMiddleware(
+        app, [Rule("/api/*", allow_origins=[APP])], on_decision=lambda _, d: seen.append(d)
+    )
+    caplog.set_level(logging.DEBUG, logger="wsgicors")
+    for _ in range(2):
+        result = request(middleware, "GET", "/static/app.js", {"Origin": APP})
+        # The app's own headers pass untouched on a path no rule covers.
+        assert result.status == "200 OK"
+        assert result.headers == app.headers
+        assert result.decision.code == "no-rule"
+    assert middleware.policy.routes["/static/app.js"] is UNCOVERED
+    assert [decision.code for decision in seen] == ["no-rule", "no-rule"]
+    assert [record.getMessage() for record in caplog.records] == [
+        "pass-through 'GET' '/static/app.js' origin='https://app.example.com' rule=- "
+        "allowed=None code=no-rule reason=no rule matches this path"
+    ] * 2
+
+
+def test_a_preflight_memo_hit_inside_the_policy_is_the_same_answer() -> None:
+    middleware = CORSMiddleware(SpyApp(), allow_origins=[APP], allow_methods=["PUT"])
+    first = middleware.policy.preflight("/x", APP, "PUT", "", "")
+    assert middleware.policy.preflight("/x", APP, "PUT", "", "") is first
+    assert (first.decision.code, first.status) == ("preflight-allowed", "204 No Content")
+
+
+def test_plain_names_are_neither_access_control_nor_vary() -> None:
+    for name in _PLAIN_NAMES:
+        assert name
+        assert not name.lower().startswith(("access-control-", "vary"))
+        assert name[0] not in "aAvV"
+
+
+ANSWER = CORSMiddleware(SpyApp(), allow_origins=[APP]).policy.actual("/", APP)
+NAMES = st.sampled_from(
+    [*sorted(_PLAIN_NAMES)[:6], "Vary", "vary", "VARY", "Access-Control-Allow-Origin",
+     "access-control-max-age", "ACCESS-CONTROL-EXPOSE-HEADERS", "Accept-Ranges", "X-Custom", ""]
+)  # fmt: skip
+
+
+@given(st.lists(st.tuples(NAMES, st.sampled_from(["Origin", "Cookie", "*", "", "x, Origin"]))))
+def test_both_bindings_of_the_start_response_rewrite_alike(headers: list[tuple[str, str]]) -> None:
+    """The compiled build binds the wrapper with a closure, CPython with a partial: both
+    rewrite exactly as the one function they call."""
+    sent: list[list[tuple[str, str]]] = []
+
+    def start_response(
+        status: str, app_headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
+        sent.append(app_headers)
+        return None
+
+    _closure(start_response, ANSWER)("200 OK", list(headers))
+    _cors_start_response(start_response, ANSWER, "200 OK", list(headers))
+    assert sent[0] == sent[1]
+    ours = [header for header in sent[0] if header[0].lower().startswith("access-control-")]
+    assert ours == [("Access-Control-Allow-Origin", APP)]
+    varies = [value for name, value in sent[0] if name.lower() == "vary"]
+    assert varies, "Vary: Origin is always there (merged, or added)"
