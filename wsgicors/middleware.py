@@ -247,7 +247,10 @@ class CORSMiddleware:
         # but the app's. Each of its three ends records the decision, logs it at DEBUG and
         # tells the observer, inline (a shared helper would cost a call on every request).
         policy = self.policy  # read once: a reconfigure mid-request cannot mix two policies
-        path: str = environ.get("PATH_INFO", "")
+        try:
+            path: str = environ["PATH_INFO"]
+        except KeyError:  # PEP 3333 lets a server leave out an empty PATH_INFO
+            path = ""
         answers = policy.routes.get(path)  # the answers, by Origin, of the rule for this path
         if answers is UNCOVERED:  # no rule covers this path: the app answers, untouched
             environ[DECISION_KEY] = NO_RULE
@@ -258,20 +261,27 @@ class CORSMiddleware:
             return self.app(environ, start_response)
 
         origin: str | None = environ.get(ENV_ORIGIN)
-        if origin is not None:
-            method: str | None = environ.get(ENV_ACRM)
-            if method is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
-                key = (path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, ""))
-                preflight = policy.preflight_answers.get(key) or policy.preflight(*key)
-                if preflight[1] is not None:  # a covered path: answered here, not by the app
-                    decision = preflight[0]
-                    environ[DECISION_KEY] = decision
-                    if _debug_state(_DEBUG) is not False and _debug_enabled(_DEBUG):
-                        _log(environ, decision)
-                    if self._observe is not None:
-                        self._observe(environ, decision, policy)
-                    start_response(preflight[1], list(preflight[2]))
-                    return []
+        if (
+            origin is not None
+            and ENV_ACRM in environ
+            and environ.get("REQUEST_METHOD") == "OPTIONS"
+        ):
+            key = (
+                path,
+                origin,
+                environ[ENV_ACRM],
+                environ.get(ENV_ACRH, ""),
+                environ.get(ENV_ACRPN, ""),
+            )
+            decision, status, headers = policy.preflight_answers.get(key) or policy.preflight(*key)
+            if status is not None:  # a covered path: answered here, not by the app
+                environ[DECISION_KEY] = decision
+                if _debug_state(_DEBUG) is not False and _debug_enabled(_DEBUG):
+                    _log(environ, decision)
+                if self._observe is not None:
+                    self._observe(environ, decision, policy)
+                start_response(status, [*headers])
+                return []
 
         answer = (answers or _NO_ANSWERS).get(origin) or policy.actual(path, origin)
         decision = answer[0]

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.cases import CASES
-from tests.support import SpyApp, request
+from tests.support import SpyApp, make_environ, request
 from wsgicors import CORSMiddleware, Decision, Rule
 from wsgicors.memo import Memo
 from wsgicors.middleware import _PLAIN_NAMES, _closure, _cors_start_response
@@ -159,3 +159,27 @@ def test_both_bindings_of_the_start_response_rewrite_alike(headers: list[tuple[s
     assert ours == [("Access-Control-Allow-Origin", APP)]
     varies = [value for name, value in sent[0] if name.lower() == "vary"]
     assert varies, "Vary: Origin is always there (merged, or added)"
+
+
+def test_an_environ_without_path_info_is_the_empty_path() -> None:
+    """PEP 3333 lets a server leave out PATH_INFO when it is empty (wsgiref's validator does
+    not, so the middleware is called directly)."""
+    app = SpyApp()
+    middleware = CORSMiddleware(app, allow_origins=[APP])
+    sent: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        sent.append((status, headers))
+        return None
+
+    decisions = []
+    for _ in range(2):  # the route, then its memo
+        environ = make_environ(headers={"Origin": APP})
+        del environ["PATH_INFO"]
+        assert list(middleware(environ, start_response)) == [b"hello"]
+        decisions.append(environ["wsgicors.decision"])
+    explicit = request(middleware, "GET", "", {"Origin": APP})
+    assert sent == [(explicit.status, explicit.headers)] * 2
+    assert decisions == [explicit.decision] * 2
+    assert explicit.get_all("Access-Control-Allow-Origin") == [APP]
+    assert len(app.calls) == 3
