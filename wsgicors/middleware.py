@@ -54,9 +54,8 @@ _debug_enabled = logger.isEnabledFor
 # The logger's own memo of isEnabledFor answers (logging clears it in place whenever levels
 # change). Reading it first skips a Python-level call per request while DEBUG is off; on a
 # miss (or where logging keeps no such memo), isEnabledFor answers.
-_enabled_memo: dict[int, bool] = getattr(logger, "_cache", {})
-_debug_state = _enabled_memo.get
-# Looked up when the rule's memoised answers are not known yet (its route was not memoised).
+_enabled_memo: Final[dict[int, bool]] = getattr(logger, "_cache", {})
+# The answers of a path whose route is not memoised: none, so the policy is asked.
 _NO_ANSWERS: Final[dict[str | None, ActualAnswer]] = {}
 # Whether this module was compiled by mypyc (it is then an extension module, not a .py file).
 _COMPILED: Final = not __file__.endswith(".py")
@@ -251,10 +250,15 @@ class CORSMiddleware:
             path: str = environ["PATH_INFO"]
         except KeyError:  # PEP 3333 lets a server leave out an empty PATH_INFO
             path = ""
-        answers = policy.routes.get(path)  # the answers, by Origin, of the rule for this path
+        # The answers, by Origin, of the rule for this path (none memoised yet: an empty dict).
+        answers = policy.routes.get(path, _NO_ANSWERS)
         if answers is UNCOVERED:  # no rule covers this path: the app answers, untouched
             environ[DECISION_KEY] = NO_RULE
-            if _debug_state(_DEBUG) is not False and _debug_enabled(_DEBUG):
+            try:  # logging's own memo, cleared whenever levels change
+                debug = _enabled_memo[_DEBUG]
+            except KeyError:
+                debug = _debug_enabled(_DEBUG)
+            if debug:
                 _log(environ, NO_RULE)
             if self._observe is not None:
                 self._observe(environ, NO_RULE, policy)
@@ -266,27 +270,30 @@ class CORSMiddleware:
             and ENV_ACRM in environ
             and environ.get("REQUEST_METHOD") == "OPTIONS"
         ):
-            key = (
-                path,
-                origin,
-                environ[ENV_ACRM],
-                environ.get(ENV_ACRH, ""),
-                environ.get(ENV_ACRPN, ""),
-            )
+            method: str = environ[ENV_ACRM]
+            key = (path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, ""))
             decision, status, headers = policy.preflight_answers.get(key) or policy.preflight(*key)
             if status is not None:  # a covered path: answered here, not by the app
                 environ[DECISION_KEY] = decision
-                if _debug_state(_DEBUG) is not False and _debug_enabled(_DEBUG):
+                try:  # logging's own memo, cleared whenever levels change
+                    debug = _enabled_memo[_DEBUG]
+                except KeyError:
+                    debug = _debug_enabled(_DEBUG)
+                if debug:
                     _log(environ, decision)
                 if self._observe is not None:
                     self._observe(environ, decision, policy)
                 start_response(status, [*headers])
-                return []
+                return ()  # no body (a shared empty tuple: nothing to allocate)
 
-        answer = (answers or _NO_ANSWERS).get(origin) or policy.actual(path, origin)
+        answer = answers.get(origin) or policy.actual(path, origin)
         decision = answer[0]
         environ[DECISION_KEY] = decision
-        if _debug_state(_DEBUG) is not False and _debug_enabled(_DEBUG):
+        try:  # logging's own memo, cleared whenever levels change
+            debug = _enabled_memo[_DEBUG]
+        except KeyError:
+            debug = _debug_enabled(_DEBUG)
+        if debug:
             _log(environ, decision)
         if self._observe is not None:
             self._observe(environ, decision, policy)
@@ -425,15 +432,19 @@ def rewrite_headers(
     vary_index = -1
     vary_done = not vary_origin
     for header in app_headers:
-        name = header[0].lower()
-        if name.startswith(ACCESS_CONTROL_PREFIX):
-            continue
-        if name == "vary" and not vary_done:
-            tokens = {token.strip().lower() for token in header[1].split(",")}
-            if "origin" in tokens or "*" in tokens:
-                vary_done = True
-            else:
-                vary_index = len(result)
+        if header[0] not in _PLAIN_NAMES:
+            name = header[0].lower()
+            if name.startswith(ACCESS_CONTROL_PREFIX):
+                continue
+            if name == "vary" and not vary_done:
+                value = header[1].lower()
+                # Only a value with one of the substrings can hold one of the tokens.
+                if ("origin" in value or "*" in value) and {
+                    token.strip() for token in value.split(",")
+                } & {"origin", "*"}:
+                    vary_done = True
+                else:
+                    vary_index = len(result)
         result.append(header)
     if not vary_done:
         if vary_index < 0:

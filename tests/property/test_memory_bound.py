@@ -123,15 +123,16 @@ def traced() -> int:
 def entry_size_bound(middleware: CORSMiddleware) -> int:
     """An upper bound on the bytes one memo entry of this flood holds, from its parts' sizes.
 
-    ``functools.lru_cache`` keeps, per entry, the key (the tuple of arguments and the strings
-    in it), a link object (prev, next, hash, key, result: 7 words plus a 2-word GC header) and
-    a dict slot (an entry of 3 words, its index, and spare room: at most 6 words in all), and
-    the answer: an ActualAnswer or PreflightAnswer with the header tuples made for it (shared
-    ones are counted too, so this over-counts). The largest of an allowed actual request and
-    an allowed preflight is the bound.
+    :class:`wsgicors.memo.Memo` keeps, per entry, the key (a path, an Origin, or the tuple of
+    a preflight's five values, and the strings in it), a ring slot holding the pair (table,
+    key), a dict slot in its table (an entry of 3 words, its index, and spare room: at most 6
+    words in all), and the answer: an ActualAnswer or PreflightAnswer with the header tuples
+    made for it (shared ones are counted too, so this over-counts). Measuring the largest
+    keys, a preflight's and a (path, origin) pair (an actual request's route and answer
+    together are two entries keyed by its parts), gives the bound.
     """
     word = 8
-    link, dict_slot = 9 * word, 6 * word
+    ring, dict_slot = word + sys.getsizeof((None, None)), 6 * word
     serial = 4  # a preflight on an exact-path rule, from an origin its regex allows
     environ = request_for(serial)
     preflight_key = (
@@ -154,7 +155,7 @@ def entry_size_bound(middleware: CORSMiddleware) -> int:
     ):
         key_size = sys.getsizeof(key) + sum(map(sys.getsizeof, key))
         value_size = sum(map(sys.getsizeof, (answer, *answer[1:], *headers)))
-        sizes.append(key_size + link + dict_slot + value_size)
+        sizes.append(key_size + ring + dict_slot + value_size)
     return max(sizes)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from tests.cases import CASES
 from tests.support import SpyApp, make_environ, request
 from wsgicors import CORSMiddleware, Decision, Rule
 from wsgicors.memo import Memo
-from wsgicors.middleware import _PLAIN_NAMES, _closure, _cors_start_response
+from wsgicors.middleware import _PLAIN_NAMES, _closure, _cors_start_response, rewrite_headers
 from wsgicors.policy import UNCOVERED
 
 if TYPE_CHECKING:
@@ -183,3 +184,90 @@ def test_an_environ_without_path_info_is_the_empty_path() -> None:
     assert decisions == [explicit.decision] * 2
     assert explicit.get_all("Access-Control-Allow-Origin") == [APP]
     assert len(app.calls) == 3
+
+
+def test_a_table_that_empties_gives_its_room_back() -> None:
+    """A flood through one rule, then through another: the first rule's table must not keep
+    the room it grew to, or memory would grow with the number of rules."""
+    memo: Memo[str, int] = Memo(4096)
+    first: dict[str, int] = {}
+    second: dict[str, int] = {}
+    empty_size = sys.getsizeof({})
+    for number in range(4096):
+        memo.remember(first, f"first-{number}", number)
+    full_size = sys.getsizeof(first)
+    assert full_size > 100 * empty_size
+    for number in range(4096):
+        memo.remember(second, f"second-{number}", number)
+    assert (len(first), len(second), len(memo)) == (0, 4096, 4096)
+    assert sys.getsizeof(first) == empty_size
+    # Once the second table is down to less than a quarter of its entries, it is compacted,
+    # and keeps every entry it still has.
+    for number in range(3073):
+        memo.remember(first, f"again-{number}", number)
+    assert len(second) == 1023
+    assert sys.getsizeof(second) < full_size // 2
+    assert sorted(second) == sorted(f"second-{number}" for number in range(3073, 4096))
+
+
+def test_compaction_keeps_every_entry_under_threads() -> None:
+    memo: Memo[int, int] = Memo(64)
+    tables: list[dict[int, int]] = [{} for _ in range(4)]
+    start = threading.Barrier(4)
+
+    def churn(thread: int) -> None:
+        start.wait()
+        for number in range(5_000):
+            table = tables[(number // 100 + thread) % 4]  # floods one table, then the next
+            memo.remember(table, thread * 100_000 + number, number)
+            for table in tables:
+                for key, value in list(table.items()):
+                    assert key % 100_000 == value
+
+    workers = [threading.Thread(target=churn, args=(thread,)) for thread in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(memo) == sum(map(len, tables)) == 64
+
+
+def reference_rewrite(
+    app_headers: list[tuple[str, str]], headers: tuple[tuple[str, str], ...], vary_origin: bool
+) -> list[tuple[str, str]]:
+    """The rewrite as docs/contract.md states it, written for clarity, not speed."""
+    kept = [h for h in app_headers if not h[0].lower().startswith("access-control-")]
+    varies = [i for i, (name, _) in enumerate(kept) if name.lower() == "vary"]
+    if vary_origin:
+        tokens = [{token.strip().lower() for token in kept[i][1].split(",")} for i in varies]
+        if not any("origin" in found or "*" in found for found in tokens):
+            if varies:
+                name, value = kept[varies[-1]]
+                kept[varies[-1]] = (name, f"{value}, Origin" if value.strip() else "Origin")
+            else:
+                kept.append(("Vary", "Origin"))
+    return [*kept, *headers]
+
+
+HEADER_NAMES = st.sampled_from(
+    ["Vary", "vary", "VARY", "Vary ", "Access-Control-Allow-Origin", "access-control-x",
+     "Access-Control", "Content-Type", "content-length", "Set-Cookie", "X-Vary", ""]
+)  # fmt: skip
+VARY_VALUES = st.lists(
+    st.sampled_from(["Origin", "ORIGIN", " origin ", "originx", "x-origin", "*", " * ",
+                     "Cookie", "Accept-Encoding", "", "\u0130rigin", "Orig\u0131n"]),
+    max_size=4,
+).map(",".join)  # fmt: skip
+
+
+@given(
+    st.lists(st.tuples(HEADER_NAMES, VARY_VALUES), max_size=6),
+    st.booleans(),
+)
+def test_the_rewrite_matches_its_statement(
+    app_headers: list[tuple[str, str]], vary_origin: bool
+) -> None:
+    ours = (("Access-Control-Allow-Origin", APP),)
+    assert rewrite_headers(list(app_headers), ours, vary_origin) == reference_rewrite(
+        list(app_headers), ours, vary_origin
+    )

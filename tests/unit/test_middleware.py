@@ -137,7 +137,7 @@ def test_preflight_headers_are_a_fresh_list_each_time() -> None:
         environ = make_environ(
             "OPTIONS", "/", {"Origin": APP, "Access-Control-Request-Method": "PUT"}
         )
-        assert middleware(environ, server_start_response) == []
+        assert list(middleware(environ, server_start_response)) == []
     assert seen[0] is not seen[1]
     assert seen[1] == [
         ("Access-Control-Allow-Origin", APP),
