@@ -66,7 +66,7 @@ _NO_RULE_ANSWER: Final = ActualAnswer(_NO_RULE, None, False, ())
 # are added.
 _NOT_ROUTABLE_ANSWER: Final = ActualAnswer(_NOT_ROUTABLE, (), False, ())
 #: What ``Policy.routes`` holds for a path no rule covers (every request on it is answered by
-#: the app, untouched, with :data:`NO_RULE` recorded). Never written to.
+#: the app, untouched, with ``NO_RULE`` recorded). Never written to.
 UNCOVERED: Final[dict[str | None, ActualAnswer]] = {}
 #: The decision recorded for a request on a path no rule covers.
 NO_RULE: Final = _NO_RULE
@@ -82,7 +82,7 @@ class Policy:
     :param debug_header: add ``X-CORS-Decision: <code>`` to every covered response.
 
     The request path reads the memos before calling anything (``CORSMiddleware.__call__``):
-    ``routes.get(path)`` is :data:`UNCOVERED` for a path no rule covers, or the ``answers``
+    ``routes.get(path)`` is ``UNCOVERED`` for a path no rule covers, or the ``answers``
     dict of the rule that covers it, which holds its answers by Origin;
     ``preflight_answers.get((path, origin, method, request_headers, private_network))`` holds
     answers to preflights. They hold final answers only; on a miss, :meth:`actual` and
@@ -103,10 +103,10 @@ class Policy:
         self.candidate: Policy | None = None
         #: The answers of ``allow_origin_func`` (a :class:`DynamicOriginsPolicy` has them).
         self.origin_answers: OriginFuncAnswers | None = None
-        #: Memoised routes: a path's rule's ``answers``, or :data:`UNCOVERED`.
+        #: Memoised routes: a path's rule's ``answers``, or ``UNCOVERED``.
         self.routes: dict[str, dict[str | None, ActualAnswer]] = {}
         #: Memoised answers to preflights, by their five request values.
-        self.preflight_answers: dict[PreflightKey, PreflightAnswer] = {}
+        self.preflight_answers: dict[tuple[str, str, str, str, str], PreflightAnswer] = {}
         # The rule whose answers a memoised route holds, by the identity of that dict.
         self._rule_of = {id(rule.answers): rule for rule in self.rules}
         self._divide_budget(memo_size)
