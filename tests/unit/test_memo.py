@@ -15,7 +15,13 @@ from tests.cases import CASES
 from tests.support import SpyApp, make_environ, request
 from wsgicors import CORSMiddleware, Decision, Rule
 from wsgicors.memo import Memo
-from wsgicors.middleware import _PLAIN_NAMES, _closure, _cors_start_response, rewrite_headers
+from wsgicors.middleware import (
+    _PLAIN_NAMES,
+    _closure,
+    _cors_start_response,
+    _enabled_memo,
+    rewrite_headers,
+)
 from wsgicors.policy import UNCOVERED
 
 if TYPE_CHECKING:
@@ -271,3 +277,32 @@ def test_the_rewrite_matches_its_statement(
     assert rewrite_headers(list(app_headers), ours, vary_origin) == reference_rewrite(
         list(app_headers), ours, vary_origin
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "code"),
+    [
+        ("GET", "/static/app.js", {"Origin": APP}, "no-rule"),
+        ("GET", "/api/x", {"Origin": APP}, "origin-allowed"),
+        ("OPTIONS", "/api/x", {"Origin": APP, "Access-Control-Request-Method": "PUT"},
+         "preflight-allowed"),
+    ],
+)  # fmt: skip
+def test_a_level_change_between_memo_hits_is_seen(
+    caplog: pytest.LogCaptureFixture, method: str, path: str, headers: dict[str, str], code: str
+) -> None:
+    """Logging clears its memo of levels when one changes: the next request, answered from
+    the memos, asks logging again instead of trusting a stale answer."""
+    middleware = CORSMiddleware(
+        SpyApp(), [Rule("/api/*", allow_origins=[APP], allow_methods=["PUT"])]
+    )
+    caplog.set_level(logging.INFO, logger="wsgicors")
+    assert request(middleware, method, path, headers).decision.code == code
+    assert caplog.records == []
+    caplog.set_level(logging.DEBUG, logger="wsgicors")
+    logging.getLogger("wsgicors").setLevel(logging.DEBUG)  # clears logging's memo again
+    assert logging.DEBUG not in _enabled_memo  # (caplog's own set_level fills it)
+    assert request(middleware, method, path, headers).decision.code == code
+    assert [record.getMessage().split(" code=")[1].split(" ")[0] for record in caplog.records] == [
+        code
+    ]
