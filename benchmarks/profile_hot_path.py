@@ -41,7 +41,7 @@ def steps() -> list[tuple[str, Any]]:
     policy = middleware.policy  # type: ignore[attr-defined]
     environ = allowed.environ
     path, origin = environ["PATH_INFO"], environ["HTTP_ORIGIN"]
-    answer = policy.actual(path, origin)
+    answer = policy.answer_actual(path, origin)
     request_headers = [preflight.environ[f"HTTP_ACCESS_CONTROL_REQUEST_{name}"]
                        for name in ("METHOD", "HEADERS")]  # fmt: skip
     preflight_key = (path, origin, *request_headers, "")

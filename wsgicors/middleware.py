@@ -21,9 +21,9 @@ from wsgicors.policy import (
     DEFAULT_MEMO_SIZE,
     NO_RULE,
     UNCOVERED,
-    ActualAnswer,
     Decision,
     Policy,
+    RawActual,
     compile_policy,
 )
 
@@ -56,7 +56,7 @@ _debug_enabled = logger.isEnabledFor
 # miss (or where logging keeps no such memo), isEnabledFor answers.
 _enabled_memo: Final[dict[int, bool]] = getattr(logger, "_cache", {})
 # The answers of a path whose route is not memoised: none, so the policy is asked.
-_NO_ANSWERS: Final[dict[str | None, ActualAnswer]] = {}
+_NO_ANSWERS: Final[dict[str | None, RawActual]] = {}
 # Whether this module was compiled by mypyc (it is then an extension module, not a .py file).
 _COMPILED: Final = not __file__.endswith(".py")
 # Header names that frameworks and servers send most, none of them Access-Control-* or Vary:
@@ -272,7 +272,9 @@ class CORSMiddleware:
         ):
             method: str = environ[ENV_ACRM]
             key = (path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, ""))
-            decision, status, headers = policy.preflight_answers.get(key) or policy.preflight(*key)
+            decision, status, headers = policy.preflight_answers.get(
+                key
+            ) or policy.answer_preflight(*key)
             if status is not None:  # a covered path: answered here, not by the app
                 environ[DECISION_KEY] = decision
                 try:  # logging's own memo, cleared whenever levels change
@@ -286,7 +288,7 @@ class CORSMiddleware:
                 start_response(status, [*headers])
                 return ()  # no body (a shared empty tuple: nothing to allocate)
 
-        answer = answers.get(origin) or policy.actual(path, origin)
+        answer = answers.get(origin) or policy.answer_actual(path, origin)
         decision = answer[0]
         environ[DECISION_KEY] = decision
         try:  # logging's own memo, cleared whenever levels change
@@ -341,11 +343,14 @@ def decision_for(policy: Policy, environ: WSGIEnvironment) -> Decision:
     path: str = environ.get("PATH_INFO", "")
     origin: str | None = environ.get(ENV_ORIGIN)
     method: str | None = environ.get(ENV_ACRM)
+    decision: Decision
     if origin is not None and method is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
-        return policy.preflight(
+        decision = policy.answer_preflight(
             path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, "")
-        ).decision
-    return policy.actual(path, origin).decision
+        )[0]
+    else:
+        decision = policy.answer_actual(path, origin)[0]
+    return decision
 
 
 class _RateLimit:
@@ -387,7 +392,7 @@ def _compile(
 
 def _cors_start_response(
     start_response: StartResponse,
-    answer: ActualAnswer,
+    answer: RawActual,
     status: str,
     app_headers: list[Header],
     exc_info: OptExcInfo | None = None,
@@ -406,7 +411,7 @@ def _cors_start_response(
     return start_response(status, [*app_headers, *answer[3]], exc_info)
 
 
-def _closure(start_response: StartResponse, answer: ActualAnswer) -> StartResponse:
+def _closure(start_response: StartResponse, answer: RawActual) -> StartResponse:
     """:func:`_cors_start_response` bound by a closure: what the compiled build uses, as
     mypyc makes a closure a native object, cheaper to build and to call than a ``partial``.
     (In CPython a ``partial`` costs the same as a closure and needs no helper call.)"""

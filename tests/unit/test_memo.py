@@ -128,9 +128,13 @@ def test_an_uncovered_path_is_recorded_logged_and_observed_from_the_memo(
 
 def test_a_preflight_memo_hit_inside_the_policy_is_the_same_answer() -> None:
     middleware = CORSMiddleware(SpyApp(), allow_origins=[APP], allow_methods=["PUT"])
-    first = middleware.policy.preflight("/x", APP, "PUT", "", "")
-    assert middleware.policy.preflight("/x", APP, "PUT", "", "") is first
-    assert (first.decision.code, first.status) == ("preflight-allowed", "204 No Content")
+    policy = middleware.policy
+    first = policy.answer_preflight("/x", APP, "PUT", "", "")
+    assert policy.answer_preflight("/x", APP, "PUT", "", "") is first
+    assert policy.preflight_answers == {("/x", APP, "PUT", "", ""): first}
+    answer = policy.preflight("/x", APP, "PUT", "", "")
+    assert tuple(answer) == first
+    assert (answer.decision.code, answer.status) == ("preflight-allowed", "204 No Content")
 
 
 def test_plain_names_are_neither_access_control_nor_vary() -> None:
@@ -140,7 +144,7 @@ def test_plain_names_are_neither_access_control_nor_vary() -> None:
         assert name[0] not in "aAvV"
 
 
-ANSWER = CORSMiddleware(SpyApp(), allow_origins=[APP]).policy.actual("/", APP)
+ANSWER = CORSMiddleware(SpyApp(), allow_origins=[APP]).policy.answer_actual("/", APP)
 NAMES = st.sampled_from(
     [*sorted(_PLAIN_NAMES)[:6], "Vary", "vary", "VARY", "Access-Control-Allow-Origin",
      "access-control-max-age", "ACCESS-CONTROL-EXPOSE-HEADERS", "Accept-Ranges", "X-Custom", ""]
