@@ -30,7 +30,7 @@ def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = 
 
 def steps() -> list[tuple[str, Any]]:
     """Each step as a zero-argument callable running the real code once."""
-    from functools import partial
+    from types import MethodType
 
     from benchmarks import contenders as c
     from wsgicors import middleware as m
@@ -44,15 +44,17 @@ def steps() -> list[tuple[str, Any]]:
     answer = policy.answer_actual(path, origin)
     request_headers = [preflight.environ[f"HTTP_ACCESS_CONTROL_REQUEST_{name}"]
                        for name in ("METHOD", "HEADERS")]  # fmt: skip
-    preflight_key = (path, origin, *request_headers, "")
-    policy.preflight(*preflight_key)
+    preflight_key = (path, origin, *request_headers)
+    policy.answer_preflight(*preflight_key, "")
     plain = [("Content-Type", "text/plain"), ("Content-Length", "5")]
     with_vary = [("Content-Type", "text/plain"), ("Vary", "Accept-Encoding")]
     do_nothing = c.ClassPassthrough(c.hello)
-    if m._COMPILED:  # the binding each build's __call__ uses
-        bind: Any = lambda: m._closure(start_response, answer)  # noqa: E731
-    else:
-        bind = lambda: partial(m._cors_start_response, start_response, answer)  # noqa: E731
+
+    def bind() -> Any:  # as __call__ binds it in this build
+        if m._COMPILED:
+            return m._closure(start_response, answer)
+        return MethodType(m._cors_start_response, (start_response, answer))
+
     wrapper = bind()
 
     def run(app: Any, template: dict[str, Any]) -> Any:
@@ -74,7 +76,7 @@ def steps() -> list[tuple[str, Any]]:
         ),
         ("memo hit, actual request: routes.get(path), then .get(origin)",
          lambda: policy.routes.get(path).get(origin)),
-        ("memo hit, preflight: the five-value key and its lookup",
+        ("memo hit, preflight: the four-value key and its lookup",
          lambda: policy.preflight_answers.get(preflight_key)),
         ("the DEBUG check (logging's own memo)", lambda: m._enabled_memo.get(m._DEBUG)),
         ("binding the start_response wrapper to the answer", bind),

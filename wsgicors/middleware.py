@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial as _partial
-from typing import TYPE_CHECKING, Final
+from types import MethodType as _MethodType
+from typing import TYPE_CHECKING, Final, cast
 
 from wsgicors._http import ACCESS_CONTROL_PREFIX, ENV_ACRH, ENV_ACRM, ENV_ACRPN, ENV_ORIGIN
 from wsgicors._http import for_log as _for_log
@@ -57,7 +57,8 @@ _debug_enabled = logger.isEnabledFor
 _enabled_memo: Final[dict[int, bool]] = getattr(logger, "_cache", {})
 # The answers of a path whose route is not memoised: none, so the policy is asked.
 _NO_ANSWERS: Final[dict[str | None, RawActual]] = {}
-# Whether this module was compiled by mypyc (it is then an extension module, not a .py file).
+# Whether this module was compiled by mypyc (it is then an extension module, not a .py file):
+# the two builds bind the app's start_response differently, each the way it runs faster.
 _COMPILED: Final = not __file__.endswith(".py")
 # Header names that frameworks and servers send most, none of them Access-Control-* or Vary:
 # the scan of the app's headers skips them with one set lookup instead of looking at their
@@ -267,14 +268,19 @@ class CORSMiddleware:
         origin: str | None = environ.get(ENV_ORIGIN)
         if (
             origin is not None
-            and ENV_ACRM in environ
+            and (method := environ.get(ENV_ACRM)) is not None
             and environ.get("REQUEST_METHOD") == "OPTIONS"
         ):
-            method: str = environ[ENV_ACRM]
-            key = (path, origin, method, environ.get(ENV_ACRH, ""), environ.get(ENV_ACRPN, ""))
-            decision, status, headers = policy.preflight_answers.get(
-                key
-            ) or policy.answer_preflight(*key)
+            request_headers: str = environ.get(ENV_ACRH, "")
+            if ENV_ACRPN in environ:  # Private Network Access (rare): the policy looks it up
+                preflight = policy.answer_preflight(
+                    path, origin, method, request_headers, environ[ENV_ACRPN]
+                )
+            else:
+                preflight = policy.preflight_answers.get(
+                    (path, origin, method, request_headers)
+                ) or policy.answer_preflight(path, origin, method, request_headers, "")
+            decision, status, headers = preflight
             if status is not None:  # a covered path: answered here, not by the app
                 environ[DECISION_KEY] = decision
                 try:  # logging's own memo, cleared whenever levels change
@@ -303,7 +309,8 @@ class CORSMiddleware:
             return self.app(environ, start_response)
         if _COMPILED:  # pragma: no cover (the compiled build's branch, run by its own suite)
             return self.app(environ, _closure(start_response, answer))
-        return self.app(environ, _partial(_cors_start_response, start_response, answer))
+        bound = _MethodType(_cors_start_response, (start_response, answer))
+        return self.app(environ, cast("StartResponse", bound))
 
     def _notify(self, environ: WSGIEnvironment, decision: Decision, policy: Policy) -> None:
         """Run the hooks and the report-only comparison; nothing here can fail the request."""
@@ -391,17 +398,19 @@ def _compile(
 
 
 def _cors_start_response(
-    start_response: StartResponse,
-    answer: RawActual,
+    bound: tuple[StartResponse, RawActual],
     status: str,
     app_headers: list[Header],
     exc_info: OptExcInfo | None = None,
 ) -> Callable[[bytes], object]:
-    """The ``start_response`` the app gets, bound to the server's and to the answer.
+    """The ``start_response`` the app gets: a method bound to the pair of the server's
+    ``start_response`` and the answer (binding a method costs less than a ``partial``, which
+    also makes a keyword dict, or a closure, whose cells every request would pay for).
 
     Only a response with an Access-Control-* or Vary header of its own (or an empty name)
     needs the full rewrite; any other gets our headers appended as they are.
     """
+    start_response, answer = bound
     for name, _ in app_headers:
         if name not in _PLAIN_NAMES and name[:1] in "aAvV":
             headers = answer[1] or ()
@@ -412,14 +421,15 @@ def _cors_start_response(
 
 
 def _closure(start_response: StartResponse, answer: RawActual) -> StartResponse:
-    """:func:`_cors_start_response` bound by a closure: what the compiled build uses, as
-    mypyc makes a closure a native object, cheaper to build and to call than a ``partial``.
-    (In CPython a ``partial`` costs the same as a closure and needs no helper call.)"""
+    """:func:`_cors_start_response` bound by a closure, as the compiled build binds it: mypyc
+    makes a closure a native object, cheaper to build and to call there than a bound method
+    (which CPython makes and calls faster)."""
+    bound = (start_response, answer)
 
     def cors_start_response(
         status: str, app_headers: list[Header], exc_info: OptExcInfo | None = None
     ) -> Callable[[bytes], object]:
-        return _cors_start_response(start_response, answer, status, app_headers, exc_info)
+        return _cors_start_response(bound, status, app_headers, exc_info)
 
     return cors_start_response
 

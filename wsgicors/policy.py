@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
     from wsgicors.rules import CheckedRule
 
-    PreflightKey = tuple[str, str, str, str, str]
+    # Four values, and the fifth (Access-Control-Request-Private-Network) when it is sent.
+    PreflightKey = tuple[str, ...]
 
 __all__ = [
     "DEFAULT_MEMO_SIZE",
@@ -93,9 +94,9 @@ class Policy:
     The request path reads the memos before calling anything (``CORSMiddleware.__call__``):
     ``routes.get(path)`` is ``UNCOVERED`` for a path no rule covers, or the ``answers``
     dict of the rule that covers it, which holds its answers by Origin;
-    ``preflight_answers.get((path, origin, method, request_headers, private_network))`` holds
-    answers to preflights. They hold final answers only; on a miss, :meth:`actual` and
-    :meth:`preflight` answer, and decide what is memoised.
+    ``preflight_answers.get((path, origin, method, request_headers))`` holds answers to
+    preflights. They hold final answers, as plain tuples, only; on a miss,
+    :meth:`answer_actual` and :meth:`answer_preflight` answer, and decide what is memoised.
     """
 
     def __init__(
@@ -114,8 +115,9 @@ class Policy:
         self.origin_answers: OriginFuncAnswers | None = None
         #: Memoised routes: a path's rule's ``answers``, or ``UNCOVERED``.
         self.routes: dict[str, dict[str | None, RawActual]] = {}
-        #: Memoised answers to preflights, by their five request values.
-        self.preflight_answers: dict[tuple[str, str, str, str, str], RawPreflight] = {}
+        #: Memoised answers to preflights, by path, Origin, Access-Control-Request-Method and
+        #: -Headers (and -Private-Network, when it is sent).
+        self.preflight_answers: dict[tuple[str, ...], RawPreflight] = {}
         # The rule whose answers a memoised route holds, by the identity of that dict.
         self._rule_of = {id(rule.answers): rule for rule in self.rules}
         self._divide_budget(memo_size)
@@ -190,8 +192,15 @@ class Policy:
     def answer_preflight(
         self, path: str, origin: str, method: str, request_headers: str, private_network: str
     ) -> RawPreflight:
-        """:meth:`preflight` as a plain tuple, memoised when small and final."""
-        key = (path, origin, method, request_headers, private_network)
+        """:meth:`preflight` as a plain tuple, memoised when small and final.
+
+        Its key in ``preflight_answers`` leaves out an empty *private_network*, as the
+        request path looks preflights without one up: ``(path, origin, method,
+        request_headers)``.
+        """
+        key: PreflightKey = (path, origin, method, request_headers)
+        if private_network:
+            key = (*key, private_network)
         raw = self.preflight_answers.get(key)
         if raw is not None:
             return raw

@@ -124,7 +124,7 @@ def entry_size_bound(middleware: CORSMiddleware) -> int:
     """An upper bound on the bytes one memo entry of this flood holds, from its parts' sizes.
 
     :class:`wsgicors.memo.Memo` keeps, per entry, the key (a path, an Origin, or the tuple of
-    a preflight's five values, and the strings in it), a ring slot holding the pair (table,
+    a preflight's four or five values, and the strings in it), a ring slot holding the pair (table,
     key), a dict slot in its table (an entry of 3 words, its index, and spare room: at most 6
     words in all), and the answer: an ActualAnswer or PreflightAnswer with the header tuples
     made for it (shared ones are counted too, so this over-counts). Measuring the largest
