@@ -62,7 +62,7 @@ _NO_ANSWERS: Final[dict[str | None, RawActual]] = {}
 _COMPILED: Final = not __file__.endswith(".py")
 # Header names that frameworks and servers send most, none of them Access-Control-* or Vary:
 # the scan of the app's headers skips them with one set lookup instead of looking at their
-# first letter (tests/unit/test_middleware.py checks the list).
+# first letter (tests/unit/test_memo.py checks the list).
 _PLAIN_NAMES: Final = frozenset(
     spelling
     for name in (
