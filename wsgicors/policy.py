@@ -183,8 +183,8 @@ class Policy:
         answers = self.origin_answers
         if answer is rule.refused and answers is not None and origin is not None:
             answer = rule.ask_function(origin, answers)
-            return (answer.decision, answer.headers, answer.vary_origin, answer.appended)
-        raw = (answer.decision, answer.headers, answer.vary_origin, answer.appended)
+            return _raw_actual(answer)
+        raw = _raw_actual(answer)
         if origin is None or len(origin) <= MAX_ORIGIN_LENGTH:
             self._answer_memo.remember(rule.answers, origin, raw)
         return raw
@@ -207,15 +207,15 @@ class Policy:
         rule = self._memo_route(path)
         if rule is None:
             # Not a preflight this policy answers: the middleware treats it as any request.
-            raw = (self._pass_through(path), None, ())
+            raw = _raw_preflight(PreflightAnswer(self._pass_through(path), None, ()))
         elif rule.rule.origin_func is not None:
             # Its answer may come from the function, and expire: never memoised here.
             answers = self.origin_answers
             answer = rule.preflight(origin, method, request_headers, private_network, answers)
-            return (answer.decision, answer.status, answer.headers)
+            return _raw_preflight(answer)
         else:
             answer = rule.preflight(origin, method, request_headers, private_network)
-            raw = (answer.decision, answer.status, answer.headers)
+            raw = _raw_preflight(answer)
         size = len(path) + len(origin) + len(method) + len(request_headers) + len(private_network)
         if size <= MAX_MEMO_KEY_LENGTH:
             self._preflight_memo.remember(self.preflight_answers, key, raw)
@@ -246,6 +246,17 @@ class DynamicOriginsPolicy(Policy):
     def memo_entries(self) -> int:
         """How many routes and answers are memoised now (never more than ``memo_size``)."""
         return super().memo_entries() + len(self._function_answers)
+
+
+def _raw_actual(answer: ActualAnswer) -> RawActual:
+    # A function typed to return the variadic tuple, so that mypyc makes the tuple object once
+    # (it keeps a fixed-size tuple literal unboxed, and would box it anew at each use).
+    return (answer.decision, answer.headers, answer.vary_origin, answer.appended)
+
+
+def _raw_preflight(answer: PreflightAnswer) -> RawPreflight:
+    # As _raw_actual.
+    return (answer.decision, answer.status, answer.headers)
 
 
 def compile_policy(

@@ -313,6 +313,13 @@ class Owner:
         self.installed.append(policy)
 
 
+def replace_text(path: Path, text: str) -> None:
+    """Write *text* beside *path*, then move it over *path* in one step."""
+    staged = path.with_name(path.name + ".new")
+    staged.write_text(text, encoding="utf-8")
+    staged.replace(path)
+
+
 def test_watch_survives_a_missing_file_and_logs_what_it_cannot_use(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -324,9 +331,11 @@ def test_watch_survives_a_missing_file_and_logs_what_it_cannot_use(
     try:
         config.unlink()  # mid-deploy: the file is briefly gone
         time.sleep(0.1)
-        config.write_text("allow_origins = [\n", encoding="utf-8")
+        # Each new version is moved into place whole, as a deploy does: a watcher that looks
+        # while a file is half written could log a problem of the half.
+        replace_text(config, "allow_origins = [\n")
         wait_for(lambda: any("cannot be read" in r.getMessage() for r in caplog.records))
-        config.write_text('allow_origins = ["null"]\n', encoding="utf-8")
+        replace_text(config, 'allow_origins = ["null"]\n')
         wait_for(lambda: owner.installed != [])
     finally:
         stop.set()
