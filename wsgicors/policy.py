@@ -68,9 +68,10 @@ _NOT_ROUTABLE = Decision(
     "path-not-routable",
     "path has a '.' or '..' segment or a control character",
 )
-_NO_RULE = Decision(None, "pass-through", None, "no-rule", "no rule matches this path")
+#: The decision recorded for a request on a path no rule covers.
+NO_RULE: Final = Decision(None, "pass-through", None, "no-rule", "no rule matches this path")
 # No rule covers the path: the app's response passes untouched.
-_NO_RULE_RAW: Final[RawActual] = (_NO_RULE, None, False, ())
+_NO_RULE_RAW: Final[RawActual] = (NO_RULE, None, False, ())
 # A path that could reach another rule once normalised matches none, and fails closed
 # (docs/contract.md, section 2): the app's own Access-Control-* headers are removed, none
 # are added.
@@ -78,8 +79,6 @@ _NOT_ROUTABLE_RAW: Final[RawActual] = (_NOT_ROUTABLE, (), False, ())
 #: What ``Policy.routes`` holds for a path no rule covers (every request on it is answered by
 #: the app, untouched, with ``NO_RULE`` recorded). Never written to.
 UNCOVERED: Final[dict[str | None, RawActual]] = {}
-#: The decision recorded for a request on a path no rule covers.
-NO_RULE: Final = _NO_RULE
 
 
 class Policy:
@@ -131,8 +130,11 @@ class Policy:
         self._answer_memo: Memo[str | None, RawActual] = Memo(memo_size - 2 * quarter)
 
     def memo_entries(self) -> int:
-        """How many routes and answers are memoised now (never more than ``memo_size``)."""
-        return len(self._route_memo) + len(self._answer_memo) + len(self._preflight_memo)
+        """How many routes and answers (the function's too) are memoised now (never more than
+        ``memo_size``)."""
+        functions = 0 if self.origin_answers is None else len(self.origin_answers)
+        memos = len(self._route_memo) + len(self._answer_memo) + len(self._preflight_memo)
+        return memos + functions
 
     def route(self, path: str) -> CompiledRule | None:
         """Return the first rule whose path matches *path*, or ``None``."""
@@ -223,7 +225,7 @@ class Policy:
 
     @staticmethod
     def _pass_through(path: str) -> Decision:
-        return _NO_RULE if is_routable(path) else _NOT_ROUTABLE
+        return NO_RULE if is_routable(path) else _NOT_ROUTABLE
 
 
 class DynamicOriginsPolicy(Policy):
@@ -240,12 +242,7 @@ class DynamicOriginsPolicy(Policy):
         self._route_memo = Memo(eighth)
         self._preflight_memo = Memo(eighth)
         self._answer_memo = Memo(memo_size - 2 * eighth - quarter)
-        self._function_answers = OriginFuncAnswers(quarter)
-        self.origin_answers = self._function_answers
-
-    def memo_entries(self) -> int:
-        """How many routes and answers are memoised now (never more than ``memo_size``)."""
-        return super().memo_entries() + len(self._function_answers)
+        self.origin_answers = OriginFuncAnswers(quarter)
 
 
 def _raw_actual(answer: ActualAnswer) -> RawActual:
