@@ -44,11 +44,19 @@ class OriginFuncAnswers:
 
     :param size: how many answers are kept at most (all rules together).
     :param clock: a monotonic clock in seconds (tests pass a fake one).
+    :param wait: how long a request waits, in seconds, for another thread's call about the
+        same origin before it is refused.
     """
 
-    def __init__(self, size: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        size: int,
+        clock: Callable[[], float] = time.monotonic,
+        wait: float = _WAIT_SECONDS,
+    ) -> None:
         self._size = max(size, 1)
         self._clock = clock
+        self._wait = wait
         self._lock = threading.Lock()
         self._answers: OrderedDict[tuple[str, str], tuple[float, Answer]] = OrderedDict()
         self._pending: dict[tuple[str, str], threading.Event] = {}
@@ -77,7 +85,7 @@ class OriginFuncAnswers:
                     self._pending[key] = threading.Event()
                     break
             # Another thread is asking about this origin: wait for its answer, then look again.
-            if not pending.wait(_WAIT_SECONDS):
+            if not pending.wait(self._wait):
                 return "failed"
         answer: Answer | None = None
         try:

@@ -287,10 +287,7 @@ def test_files_name_the_function_by_import_string(tmp_path: Path) -> None:
     assert [(p.code, p.line) for p in caught.value.problems] == [("import-string", 3)]
 
 
-def test_a_request_waiting_too_long_for_another_call_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("wsgicors.origin_funcs._WAIT_SECONDS", 0.05)
+def test_a_request_waiting_too_long_for_another_call_is_refused() -> None:
     release = threading.Event()
     started = threading.Event()
 
@@ -299,7 +296,7 @@ def test_a_request_waiting_too_long_for_another_call_is_refused(
         release.wait(5)
         return True
 
-    answers = OriginFuncAnswers(4)
+    answers = OriginFuncAnswers(4, wait=0.05)
     first = threading.Thread(target=answers.ask, args=("r", stuck, 60, TENANT))
     first.start()
     started.wait(5)
