@@ -70,26 +70,40 @@ class OriginFuncAnswers:
         """Return the answer of *func* (the rule *label*'s function) about *origin*."""
         key = (label, origin)
         while True:
-            with self._lock:
-                now = self._clock()
-                cached = self._answers.get(key)
-                if cached is not None and cached[0] > now:
-                    self._answers.move_to_end(key)
-                    return cached[1]
-                pending = self._pending.get(key)
-                if pending is None:
-                    if not self._may_call(now):
-                        # Over budget: a known origin keeps its last answer, even expired,
-                        # so a flood of strangers cannot lock out the tenants already seen.
-                        return "throttled" if cached is None else cached[1]
-                    self._pending[key] = threading.Event()
-                    break
+            known, pending = self._look_up(key)
+            if known is not None:
+                return known
+            if pending is None:  # this request is the one to ask
+                return self._ask_now(label, func, ttl, key)
             # Another thread is asking about this origin: wait for its answer, then look again.
             if not pending.wait(self._wait):
                 return "failed"
+
+    def _look_up(self, key: tuple[str, str]) -> tuple[Answer | None, threading.Event | None]:
+        """Under the lock: a usable answer, or the call another thread is making, or neither
+        (then the caller is registered as the one asking)."""
+        with self._lock:
+            now = self._clock()
+            cached = self._answers.get(key)
+            if cached is not None and cached[0] > now:
+                self._answers.move_to_end(key)
+                return cached[1], None
+            pending = self._pending.get(key)
+            if pending is not None:
+                return None, pending
+            if not self._may_call(now):
+                # Over budget: a known origin keeps its last answer, even expired, so a flood
+                # of strangers cannot lock out the tenants already seen.
+                return ("throttled" if cached is None else cached[1]), None
+            self._pending[key] = threading.Event()
+            return None, None
+
+    def _ask_now(
+        self, label: str, func: Callable[[str], object], ttl: float, key: tuple[str, str]
+    ) -> Answer:
         answer: Answer | None = None
         try:
-            answer = self._call(label, func, origin)
+            answer = self._call(label, func, key[1])
         finally:
             # Also when the call is interrupted (a worker timeout, KeyboardInterrupt): waiters
             # are released, the origin is not left pending for the life of the process, and
