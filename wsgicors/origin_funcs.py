@@ -101,21 +101,26 @@ class OriginFuncAnswers:
     def _ask_now(
         self, label: str, func: Callable[[str], object], ttl: float, key: tuple[str, str]
     ) -> Answer:
-        answer: Answer | None = None
         try:
             answer = self._call(label, func, key[1])
-        finally:
-            # Also when the call is interrupted (a worker timeout, KeyboardInterrupt): waiters
-            # are released, the origin is not left pending for the life of the process, and
+        except BaseException:
+            # The call was interrupted (a worker timeout, KeyboardInterrupt): waiters are
+            # released, the origin is not left pending for the life of the process, and
             # nothing is cached, so the next request asks again.
-            with self._lock:
-                if ttl > 0 and answer is not None:
-                    self._answers[key] = (self._clock() + ttl, answer)
-                    self._answers.move_to_end(key)
-                    while len(self._answers) > self._size:
-                        self._answers.popitem(last=False)
-                self._pending.pop(key).set()
+            self._finish(key, None, ttl)
+            raise
+        self._finish(key, answer, ttl)
         return answer
+
+    def _finish(self, key: tuple[str, str], answer: Answer | None, ttl: float) -> None:
+        """Keep *answer* (when there is one) for *ttl* seconds, and release the waiters."""
+        with self._lock:
+            if ttl > 0 and answer is not None:
+                self._answers[key] = (self._clock() + ttl, answer)
+                self._answers.move_to_end(key)
+                while len(self._answers) > self._size:
+                    self._answers.popitem(last=False)
+            self._pending.pop(key).set()
 
     def _may_call(self, now: float) -> bool:
         second = int(now)
